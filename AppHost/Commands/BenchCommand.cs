@@ -1,0 +1,18 @@
+using System.CommandLine;
+
+namespace OrleansLlm.AppHost.Commands;
+
+/// <summary>`orleansllm bench &lt;target&gt;`: benchmarks that print one JSON object.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run a benchmark and print its figures as JSON");
+        bench.Subcommands.Add(BenchEngineCommand.Create());
+        foreach (var command in BenchRuntimeCommand.Create())
+        {
+            bench.Subcommands.Add(command);
+        }
+        return bench;
+    }
+}
