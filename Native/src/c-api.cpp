@@ -1,0 +1,120 @@
+// c-api.cpp: the model and context entry points of orleansllm.h. Every function converts
+// exceptions into status codes through olm::guard.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "context.h"
+#include "cpu/matmul.h"
+#include "model.h"
+#include "orleansllm.h"
+#include "status.h"
+
+struct orleansllm_model {
+    std::unique_ptr<olm::model> impl;
+};
+
+namespace {
+
+void require(bool condition, const char* message) {
+    if (!condition) throw olm::error(ORLEANSLLM_ERR_INVALID_ARGUMENT, message);
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* orleansllm_cpu_features(void) { return olm::cpu_feature_level(); }
+
+orleansllm_model_params orleansllm_model_default_params(void) {
+    orleansllm_model_params p;
+    p.n_threads = 0;
+    return p;
+}
+
+int32_t orleansllm_model_load(const char* model_dir, orleansllm_model_params params, orleansllm_model** out_model) {
+    return olm::guard([&] {
+        require(model_dir != nullptr && out_model != nullptr, "model_dir and out_model must not be NULL");
+        require(params.n_threads >= 0, "n_threads must be >= 0");
+        *out_model = nullptr;
+        auto m = std::make_unique<orleansllm_model>();
+        m->impl = olm::load_model(model_dir, params.n_threads);
+        *out_model = m.release();
+    });
+}
+
+void orleansllm_model_free(orleansllm_model* model) { delete model; }
+
+int32_t orleansllm_model_get_info(const orleansllm_model* model, orleansllm_model_info* out_info) {
+    return olm::guard([&] {
+        require(model != nullptr && out_info != nullptr, "model and out_info must not be NULL");
+        const olm::model& m = *model->impl;
+        const olm::model_config& c = m.config;
+        orleansllm_model_info info{};
+        info.vocab_size = c.vocab_size;
+        info.hidden_size = c.hidden_size;
+        info.n_layers = c.n_layers;
+        info.n_heads = c.n_heads;
+        info.n_kv_heads = c.n_kv_heads;
+        info.head_dim = c.head_dim;
+        info.max_position_embeddings = c.max_position_embeddings;
+        info.bos_token_id = c.bos_token_id;
+        std::fill(std::begin(info.eos_token_ids), std::end(info.eos_token_ids), -1);
+        info.n_eos_token_ids = static_cast<int32_t>(std::min<size_t>(8, c.eos_token_ids.size()));
+        for (int32_t i = 0; i < info.n_eos_token_ids; ++i) info.eos_token_ids[i] = c.eos_token_ids[size_t(i)];
+        info.weight_dtype = static_cast<int32_t>(m.layers.empty() ? m.embed.type : m.layers[0].q.type);
+        info.weight_bytes = m.weight_bytes_per_token();
+        info.kv_bytes_per_token = m.kv_bytes_per_token();
+        *out_info = info;
+    });
+}
+
+orleansllm_context_params orleansllm_context_default_params(void) {
+    orleansllm_context_params p;
+    p.n_ctx = 0;
+    p.n_threads = 0;
+    return p;
+}
+
+int32_t orleansllm_context_init(orleansllm_model* model, orleansllm_context_params params, orleansllm_context** out_context) {
+    return olm::guard([&] {
+        require(model != nullptr && out_context != nullptr, "model and out_context must not be NULL");
+        require(params.n_ctx >= 0, "n_ctx must be >= 0");
+        *out_context = nullptr;
+        olm::model& m = *model->impl;
+        int32_t n_ctx = params.n_ctx > 0 ? params.n_ctx : std::min(m.config.max_position_embeddings, 8192);
+        if (n_ctx > m.config.max_position_embeddings) {
+            throw olm::error(ORLEANSLLM_ERR_CAPACITY, "n_ctx " + std::to_string(n_ctx) + " exceeds the model's max_position_embeddings " +
+                                                         std::to_string(m.config.max_position_embeddings));
+        }
+        auto ctx = std::make_unique<orleansllm_context>();
+        ctx->model = &m;
+        ctx->n_ctx = n_ctx;
+        const int32_t n_blocks = (n_ctx + olm::kContextBlockSize - 1) / olm::kContextBlockSize;
+        ctx->kv = std::make_unique<olm::kv_storage>(m, n_blocks, olm::kContextBlockSize);
+        ctx->block_table.resize(size_t(n_blocks));
+        for (int32_t i = 0; i < n_blocks; ++i) ctx->block_table[size_t(i)] = i;
+        *out_context = ctx.release();
+    });
+}
+
+void orleansllm_context_free(orleansllm_context* context) { delete context; }
+
+int32_t orleansllm_context_eval(orleansllm_context* context, const int32_t* tokens, int32_t n_tokens, int32_t all_logits,
+                                float* logits_out) {
+    return olm::guard([&] {
+        require(context != nullptr, "context must not be NULL");
+        olm::context_eval(*context, tokens, n_tokens, all_logits != 0, logits_out);
+    });
+}
+
+int32_t orleansllm_context_reset(orleansllm_context* context) {
+    return olm::guard([&] {
+        require(context != nullptr, "context must not be NULL");
+        context->n_tokens = 0;
+    });
+}
+
+int32_t orleansllm_context_n_tokens(const orleansllm_context* context) { return context == nullptr ? 0 : context->n_tokens; }
+
+}  // extern "C"

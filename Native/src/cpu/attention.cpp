@@ -1,0 +1,78 @@
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <vector>
+
+#include "forward.h"
+#include "ops.h"
+#include "thread-pool.h"
+
+namespace olm {
+
+namespace {
+
+constexpr int32_t kQueryChunk = 16;  // query tokens per task: enough tasks for long prefills
+
+// out[d] += p * v[d]
+inline void axpy(float* out, const float* v, float p, int32_t n) {
+    const __m256 pv = _mm256_set1_ps(p);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(out + i)));
+    for (; i < n; ++i) out[i] += p * v[i];
+}
+
+}  // namespace
+
+void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
+                     const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                     int32_t block_size) {
+    struct task { int32_t seq, head, q0, q1; };
+    std::vector<task> tasks;
+    for (int32_t s = 0; s < batch.n_seqs; ++s) {
+        for (int32_t h = 0; h < n_heads; ++h) {
+            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += kQueryChunk) {
+                tasks.push_back({s, h, t, std::min(t + kQueryChunk, batch.query_start[s + 1])});
+            }
+        }
+    }
+    const int32_t group = n_heads / n_kv_heads;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    const int64_t token_stride = int64_t(n_kv_heads) * head_dim;  // floats between consecutive slots
+
+    pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
+        const task& tk = tasks[static_cast<size_t>(i)];
+        const int32_t kvh = tk.head / group;
+        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
+        thread_local std::vector<float> scores;
+        for (int32_t t = tk.q0; t < tk.q1; ++t) {
+            const int32_t n_keys = batch.positions[t] + 1;  // causal: keys at positions 0..p
+            assert(n_keys <= batch.context_lens[tk.seq]);
+            if (static_cast<int32_t>(scores.size()) < n_keys) scores.resize(static_cast<size_t>(n_keys));
+            const float* qv = q + (int64_t(t) * n_heads + tk.head) * head_dim;
+            float max_score = -INFINITY;
+            for (int32_t j = 0; j < n_keys; ++j) {
+                const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
+                const float sc = dot(qv, k_cache + slot * token_stride + int64_t(kvh) * head_dim, head_dim) * scale;
+                scores[static_cast<size_t>(j)] = sc;
+                max_score = std::max(max_score, sc);
+            }
+            float sum = 0.0f;
+            for (int32_t j = 0; j < n_keys; ++j) {
+                const float e = std::exp(scores[static_cast<size_t>(j)] - max_score);
+                scores[static_cast<size_t>(j)] = e;
+                sum += e;
+            }
+            float* o = out + (int64_t(t) * n_heads + tk.head) * head_dim;
+            std::fill(o, o + head_dim, 0.0f);
+            const float inv_sum = 1.0f / sum;
+            for (int32_t j = 0; j < n_keys; ++j) {
+                const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
+                axpy(o, v_cache + slot * token_stride + int64_t(kvh) * head_dim, scores[static_cast<size_t>(j)] * inv_sum, head_dim);
+            }
+        }
+    });
+}
+
+}  // namespace olm

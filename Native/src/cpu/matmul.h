@@ -1,0 +1,29 @@
+// matmul.h: y = x · Wᵀ for weights in their stored dtype (F32, F16, BF16 converted in registers).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+
+#include "model.h"
+
+namespace olm {
+
+class thread_pool;
+
+struct matmul_out {
+    const matrix* w;  // [rows, cols]
+    float* y;         // [n, w->rows]
+};
+
+// For each target: y[t, r] = sum_k x[t, k] * w[r, k]. All targets share x: [n, cols].
+void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs);
+
+// Rows [r0, r1) of y for all n tokens; one implementation per instruction set.
+using matmul_rows_fn = void (*)(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
+void matmul_rows_avx2(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
+void matmul_rows_avx512(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
+
+// "avx512" when the CPU has AVX-512 F/BW/VL/DQ, else "avx2".
+const char* cpu_feature_level();
+
+}  // namespace olm

@@ -1,0 +1,134 @@
+#include "forward.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "cpu/matmul.h"
+#include "cpu/ops.h"
+#include "model.h"
+#include "thread-pool.h"
+
+namespace olm {
+
+kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens)
+    : n_blocks_(n_blocks), block_size_(block_size_tokens) {
+    const size_t floats = size_t(n_blocks) * size_t(block_size_tokens) * size_t(m.config.n_kv_heads) * size_t(m.config.head_dim);
+    k_.resize(static_cast<size_t>(m.config.n_layers));
+    v_.resize(static_cast<size_t>(m.config.n_layers));
+    for (int32_t l = 0; l < m.config.n_layers; ++l) {
+        k_[static_cast<size_t>(l)].assign(floats, 0.0f);
+        v_[static_cast<size_t>(l)].assign(floats, 0.0f);
+    }
+}
+
+int64_t kv_storage::bytes_per_block(const model& m, int32_t block_size_tokens) {
+    return m.kv_bytes_per_token() * block_size_tokens;
+}
+
+namespace {
+
+// Writes embedding rows of `ids` as float32: out [n, hidden].
+void embed_tokens(const matrix& embed, const int32_t* ids, int64_t n, float* out) {
+    const int64_t h = embed.cols;
+    for (int64_t t = 0; t < n; ++t) {
+        const int64_t row = ids[t];
+        float* o = out + t * h;
+        switch (embed.type) {
+            case dtype::f32:
+                std::memcpy(o, static_cast<const float*>(embed.data) + row * h, size_t(h) * sizeof(float));
+                break;
+            case dtype::bf16: {
+                const uint16_t* src = static_cast<const uint16_t*>(embed.data) + row * h;
+                for (int64_t i = 0; i < h; ++i) {
+                    uint32_t bits = uint32_t(src[i]) << 16;
+                    std::memcpy(o + i, &bits, 4);
+                }
+                break;
+            }
+            case dtype::f16: {
+                const uint16_t* src = static_cast<const uint16_t*>(embed.data) + row * h;
+                for (int64_t i = 0; i < h; ++i) o[i] = _cvtsh_ss(src[i]);
+                break;
+            }
+        }
+    }
+}
+
+void add_bias(float* x, const std::vector<float>& bias, int64_t n) {
+    if (bias.empty()) return;
+    const int64_t d = static_cast<int64_t>(bias.size());
+    for (int64_t t = 0; t < n; ++t) add_inplace(x + t * d, bias.data(), d);
+}
+
+}  // namespace
+
+void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& pool, float* logits) {
+    const model_config& c = m.config;
+    const int64_t n = b.n_tokens, hidden = c.hidden_size, hd = c.head_dim;
+    const int64_t q_dim = int64_t(c.n_heads) * hd, kv_dim = int64_t(c.n_kv_heads) * hd, inter = c.intermediate_size;
+
+    std::vector<float> x(size_t(n * hidden)), h(size_t(n * hidden)), tmp(size_t(n * hidden));
+    std::vector<float> q(size_t(n * q_dim)), k(size_t(n * kv_dim)), v(size_t(n * kv_dim)), attn(size_t(n * q_dim));
+    std::vector<float> gate(size_t(n * inter)), up(size_t(n * inter));
+
+    embed_tokens(m.embed, b.token_ids, n, x.data());
+
+    // RoPE tables, computed in float32 as the reference implementation does: [n, hd/2].
+    const int64_t half = hd / 2;
+    std::vector<float> cos_table(size_t(n * half)), sin_table(size_t(n * half));
+    for (int64_t t = 0; t < n; ++t) {
+        const float pos = static_cast<float>(b.positions[t]);
+        for (int64_t i = 0; i < half; ++i) {
+            const float angle = pos * m.rope_inv_freq[size_t(i)];
+            cos_table[size_t(t * half + i)] = std::cos(angle);
+            sin_table[size_t(t * half + i)] = std::sin(angle);
+        }
+    }
+
+    for (int32_t li = 0; li < c.n_layers; ++li) {
+        const layer_weights& L = m.layers[size_t(li)];
+        rms_norm(x.data(), L.attn_norm.data(), h.data(), n, hidden, c.rms_norm_eps);
+        matmul(pool, h.data(), n, {{&L.q, q.data()}, {&L.k, k.data()}, {&L.v, v.data()}});
+        add_bias(q.data(), L.q_bias, n);
+        add_bias(k.data(), L.k_bias, n);
+        add_bias(v.data(), L.v_bias, n);
+        if (c.qk_norm) {
+            rms_norm(q.data(), L.q_norm.data(), q.data(), n * c.n_heads, hd, c.rms_norm_eps);
+            rms_norm(k.data(), L.k_norm.data(), k.data(), n * c.n_kv_heads, hd, c.rms_norm_eps);
+        }
+        rope(q.data(), n, c.n_heads, hd, cos_table.data(), sin_table.data());
+        rope(k.data(), n, c.n_kv_heads, hd, cos_table.data(), sin_table.data());
+
+        float* k_cache = kv.keys(li);
+        float* v_cache = kv.values(li);
+        for (int64_t t = 0; t < n; ++t) {
+            const int64_t slot = b.slot_mapping[t];
+            std::memcpy(k_cache + slot * kv_dim, k.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
+            std::memcpy(v_cache + slot * kv_dim, v.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
+        }
+        paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,
+                        kv.block_size_tokens());
+
+        matmul(pool, attn.data(), n, {{&L.o, tmp.data()}});
+        add_bias(tmp.data(), L.o_bias, n);
+        add_inplace(x.data(), tmp.data(), n * hidden);
+
+        rms_norm(x.data(), L.mlp_norm.data(), h.data(), n, hidden, c.rms_norm_eps);
+        matmul(pool, h.data(), n, {{&L.gate, gate.data()}, {&L.up, up.data()}});
+        silu_mul(gate.data(), up.data(), gate.data(), n, inter);
+        matmul(pool, gate.data(), n, {{&L.down, tmp.data()}});
+        add_inplace(x.data(), tmp.data(), n * hidden);
+    }
+
+    if (b.n_logits == 0) return;
+    std::vector<float> last(size_t(b.n_logits * hidden));
+    for (int32_t i = 0; i < b.n_logits; ++i) {
+        std::memcpy(last.data() + int64_t(i) * hidden, x.data() + int64_t(b.logits_rows[i]) * hidden, size_t(hidden) * sizeof(float));
+    }
+    rms_norm(last.data(), m.final_norm.data(), last.data(), b.n_logits, hidden, c.rms_norm_eps);
+    matmul(pool, last.data(), b.n_logits, {{&m.lm_head, logits}});
+}
+
+}  // namespace olm

@@ -1,0 +1,51 @@
+// model.h: a loaded model: its config and views of its weights (memory-mapped, used as stored).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model-config.h"
+#include "safetensors.h"
+
+namespace olm {
+
+class thread_pool;
+
+// A row-major matrix [rows, cols] in its stored dtype.
+struct matrix {
+    dtype type = dtype::f32;
+    const void* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    int64_t bytes() const { return rows * cols * dtype_size(type); }
+};
+
+struct layer_weights {
+    matrix q, k, v, o;          // q: [n_heads*head_dim, hidden], k/v: [n_kv_heads*head_dim, hidden], o: [hidden, n_heads*head_dim]
+    matrix gate, up, down;      // gate/up: [intermediate, hidden], down: [hidden, intermediate]
+    std::vector<float> attn_norm, mlp_norm;   // [hidden]
+    std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty when absent
+    std::vector<float> q_norm, k_norm;        // [head_dim], qwen3 only
+};
+
+struct model {
+    model_config config;
+    std::unique_ptr<safetensors_set> files;
+    matrix embed;                 // [vocab, hidden]
+    matrix lm_head;               // [vocab, hidden]; the embedding when tied
+    std::vector<float> final_norm;  // [hidden]
+    std::vector<layer_weights> layers;
+    std::vector<float> rope_inv_freq;  // [head_dim / 2], rope scaling applied
+    int32_t n_threads = 0;
+    std::shared_ptr<thread_pool> pool;
+
+    int64_t weight_bytes_per_token() const;
+    int64_t kv_bytes_per_token() const;
+};
+
+// Loads config.json + safetensors and checks every tensor's presence, shape and dtype.
+std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads);
+
+}  // namespace olm

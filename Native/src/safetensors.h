@@ -1,0 +1,59 @@
+// safetensors.h: memory-mapped *.safetensors files of a model directory (single file, several
+// files, or the sharded layout with model.safetensors.index.json).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace olm {
+
+enum class dtype : int32_t { f32 = 0, f16 = 1, bf16 = 2 };
+
+const char* dtype_name(dtype t);
+int64_t dtype_size(dtype t);
+
+struct tensor_view {
+    std::string name;
+    std::string file;            // path of the file holding it (for error messages)
+    dtype type = dtype::f32;
+    std::vector<int64_t> shape;
+    const void* data = nullptr;  // points into the mapping; valid while the set lives
+    int64_t bytes = 0;
+};
+
+// A read-only mmap of one file; unmapped on destruction.
+class mapped_file {
+public:
+    explicit mapped_file(const std::string& path);
+    ~mapped_file();
+    mapped_file(const mapped_file&) = delete;
+    mapped_file& operator=(const mapped_file&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    int64_t size() const { return size_; }
+
+private:
+    const uint8_t* data_ = nullptr;
+    int64_t size_ = 0;
+};
+
+class safetensors_set {
+public:
+    // Throws olm::error (IO / FORMAT / UNSUPPORTED) naming the file and tensor at fault.
+    explicit safetensors_set(const std::string& model_dir);
+
+    // nullptr when absent.
+    const tensor_view* find(const std::string& name) const;
+    const std::map<std::string, tensor_view>& tensors() const { return tensors_; }
+
+private:
+    void load_file(const std::string& path);
+
+    std::vector<std::unique_ptr<mapped_file>> files_;
+    std::map<std::string, tensor_view> tensors_;
+};
+
+}  // namespace olm
