@@ -49,7 +49,7 @@ ORLEANSLLM_API const char* orleansllm_cpu_features(void);
 // model
 
 typedef struct orleansllm_model_params {
-    int32_t n_threads;  // CPU threads for kernels; 0 = all cores
+    int32_t n_threads;  // CPU threads for kernels, at most 256; 0 = all cores
 } orleansllm_model_params;
 
 typedef struct orleansllm_model_info {
@@ -87,7 +87,7 @@ ORLEANSLLM_API int32_t orleansllm_model_get_info(const orleansllm_model* model,
 
 typedef struct orleansllm_context_params {
     int32_t n_ctx;      // maximum tokens held; 0 = the model's max_position_embeddings (capped at 8192)
-    int32_t n_threads;  // 0 = the model's setting
+    int32_t n_threads;  // reserved, must be 0: kernels run on the model's threads
 } orleansllm_context_params;
 
 ORLEANSLLM_API orleansllm_context_params orleansllm_context_default_params(void);

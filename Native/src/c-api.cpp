@@ -16,6 +16,8 @@ struct orleansllm_model {
 
 namespace {
 
+constexpr int32_t kMaxThreads = 256;
+
 void require(bool condition, const char* message) {
     if (!condition) throw olm::error(ORLEANSLLM_ERR_INVALID_ARGUMENT, message);
 }
@@ -35,7 +37,7 @@ orleansllm_model_params orleansllm_model_default_params(void) {
 int32_t orleansllm_model_load(const char* model_dir, orleansllm_model_params params, orleansllm_model** out_model) {
     return olm::guard([&] {
         require(model_dir != nullptr && out_model != nullptr, "model_dir and out_model must not be NULL");
-        require(params.n_threads >= 0, "n_threads must be >= 0");
+        require(params.n_threads >= 0 && params.n_threads <= kMaxThreads, "n_threads must be in [0, 256]");
         *out_model = nullptr;
         auto m = std::make_unique<orleansllm_model>();
         m->impl = olm::load_model(model_dir, params.n_threads);
@@ -80,6 +82,7 @@ int32_t orleansllm_context_init(orleansllm_model* model, orleansllm_context_para
     return olm::guard([&] {
         require(model != nullptr && out_context != nullptr, "model and out_context must not be NULL");
         require(params.n_ctx >= 0, "n_ctx must be >= 0");
+        require(params.n_threads == 0, "context n_threads is reserved and must be 0 (threads belong to the model)");
         *out_context = nullptr;
         olm::model& m = *model->impl;
         int32_t n_ctx = params.n_ctx > 0 ? params.n_ctx : std::min(m.config.max_position_embeddings, 8192);

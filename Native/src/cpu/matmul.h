@@ -23,7 +23,12 @@ using matmul_rows_fn = void (*)(const float* x, int64_t n, const matrix& w, int6
 void matmul_rows_avx2(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 void matmul_rows_avx512(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 
-// "avx512" when the CPU has AVX-512 F/BW/VL/DQ, else "avx2".
+// BF16 weights × activations rounded to BF16 (AVX-512 BF16 dot products); x_bf16: [n, cols].
+void matmul_rows_bf16dot_avx512(const uint16_t* x_bf16, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
+// out[i] = bf16(x[i]) with round-to-nearest-even, n floats.
+void to_bf16_avx512(const float* x, int64_t n, uint16_t* out);
+
+// "avx512bf16" / the CPU has AVX-512 F/BW/VL/DQ (+ BF16), else "avx2".
 const char* cpu_feature_level();
 
 }  // namespace olm

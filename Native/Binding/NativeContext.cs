@@ -1,0 +1,47 @@
+namespace OrleansLlm.Native;
+
+/// <summary>One sequence and its KV cache. Not thread-safe: one call at a time.</summary>
+public sealed class NativeContext : IDisposable
+{
+    private readonly NativeModel _model;
+    private readonly SafeContextHandle _handle;
+
+    internal NativeContext(NativeModel model, SafeContextHandle handle)
+    {
+        _model = model;
+        _handle = handle;
+    }
+
+    /// <summary>Tokens the context holds.</summary>
+    public int TokenCount => NativeMethods.ContextTokenCount(_handle);
+
+    /// <summary>Appends <paramref name="tokens"/> and returns the last token's logits [vocab].</summary>
+    public float[] Eval(ReadOnlySpan<int> tokens)
+    {
+        var logits = new float[_model.Description.VocabSize];
+        Eval(tokens, allLogits: false, logits);
+        return logits;
+    }
+
+    /// <summary>Appends <paramref name="tokens"/> and returns every position's logits [tokens, vocab].</summary>
+    public float[] EvalAll(ReadOnlySpan<int> tokens)
+    {
+        var logits = new float[(long)tokens.Length * _model.Description.VocabSize];
+        Eval(tokens, allLogits: true, logits);
+        return logits;
+    }
+
+    public void Reset() => NativeMethods.Check(NativeMethods.ContextReset(_handle));
+
+    public void Dispose() => _handle.Dispose();
+
+    private unsafe void Eval(ReadOnlySpan<int> tokens, bool allLogits, Span<float> logits)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        fixed (int* t = tokens)
+        fixed (float* l = logits)
+        {
+            NativeMethods.Check(NativeMethods.ContextEval(_handle, t, tokens.Length, allLogits ? 1 : 0, l));
+        }
+    }
+}

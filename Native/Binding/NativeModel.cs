@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace OrleansLlm.Native;
+
+/// <summary>The shape and sizes of a loaded model.</summary>
+public sealed record ModelDescription(
+    int VocabSize,
+    int HiddenSize,
+    int LayerCount,
+    int HeadCount,
+    int KvHeadCount,
+    int HeadDim,
+    int MaxPositionEmbeddings,
+    int BosTokenId,
+    IReadOnlyList<int> EosTokenIds,
+    string WeightDtype,
+    long WeightBytes,
+    long KvBytesPerToken);
+
+/// <summary>A Hugging Face model directory loaded by the native engine (weights memory-mapped).</summary>
+public sealed class NativeModel : IDisposable
+{
+    private readonly SafeModelHandle _handle;
+
+    private NativeModel(SafeModelHandle handle, ModelDescription description)
+    {
+        _handle = handle;
+        Description = description;
+    }
+
+    public ModelDescription Description { get; }
+
+    internal SafeModelHandle Handle => _handle;
+
+    /// <summary>The SIMD level the CPU kernels use on this machine.</summary>
+    public static string CpuFeatures => Marshal.PtrToStringUTF8(NativeMethods.CpuFeatures()) ?? "";
+
+    /// <summary>Loads <paramref name="modelDirectory"/>; throws <see cref="NativeException"/> naming the file or tensor at fault.</summary>
+    public static NativeModel Load(string modelDirectory, int threadCount = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        ArgumentOutOfRangeException.ThrowIfNegative(threadCount);
+        var parameters = NativeMethods.ModelDefaultParams();
+        parameters.NThreads = threadCount;
+        NativeMethods.Check(NativeMethods.ModelLoad(modelDirectory, parameters, out var handle));
+        try
+        {
+            NativeMethods.Check(NativeMethods.ModelGetInfo(handle, out var info));
+            return new NativeModel(handle, Describe(info));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a single-sequence context with room for <paramref name="contextTokens"/> tokens (0: the model's maximum, capped at 8192).</summary>
+    public NativeContext CreateContext(int contextTokens = 0)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        var parameters = NativeMethods.ContextDefaultParams();
+        parameters.NCtx = contextTokens;
+        NativeMethods.Check(NativeMethods.ContextInit(_handle, parameters, out var context));
+        return new NativeContext(this, context);
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    private static ModelDescription Describe(in ModelInfo info)
+    {
+        var eos = new int[info.NEosTokenIds];
+        for (var i = 0; i < eos.Length; i++)
+        {
+            eos[i] = info.EosTokenIds[i];
+        }
+        var dtype = info.WeightDtype switch { 0 => "f32", 1 => "f16", 2 => "bf16", _ => "unknown" };
+        return new ModelDescription(info.VocabSize, info.HiddenSize, info.NLayers, info.NHeads, info.NKvHeads, info.HeadDim,
+            info.MaxPositionEmbeddings, info.BosTokenId, eos, dtype, info.WeightBytes, info.KvBytesPerToken);
+    }
+}

@@ -1,0 +1,345 @@
+// Engine integration on a tiny Llama from tests/golden/llama: batching, prefix-hit,
+// chunked-prefill and preemption equivalence with runs alone; abort; salt isolation; seeds
+// across batch compositions; KV events; bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "engine.h"
+#include "model.h"
+#include "status.h"
+
+namespace {
+
+const olm::model& tiny_model() {
+    static std::unique_ptr<olm::model> m = olm::load_model(std::string(OLM_REPO_ROOT) + "/tests/golden/llama", 2);
+    return *m;
+}
+
+struct result {
+    std::vector<int32_t> tokens;
+    std::vector<std::vector<float>> logits;  // one row per generated token
+    olm::finish_reason finish = olm::finish_reason::none;
+    int32_t num_cached_tokens = -1;
+};
+
+olm::engine_params small_params() {
+    olm::engine_params p;
+    p.block_size_tokens = 4;
+    p.kv_cache_bytes = 256 * olm::kv_storage::bytes_per_block(tiny_model(), 4);
+    p.max_batched_tokens = 256;
+    p.max_running_requests = 16;
+    p.record_logits = true;
+    return p;
+}
+
+olm::sampling_params greedy(int32_t max_tokens) {
+    olm::sampling_params s;
+    s.temperature = 0.0f;
+    s.max_tokens = max_tokens;
+    s.ignore_eos = true;
+    return s;
+}
+
+std::vector<int32_t> prompt_of(int32_t n, int32_t seed) {
+    std::vector<int32_t> p;
+    for (int32_t i = 0; i < n; i++) p.push_back(3 + (i * 37 + seed * 11) % 150);
+    return p;
+}
+
+// Steps until every request finished, gathering outputs by id.
+std::map<int64_t, result> drain(olm::engine& e, std::vector<olm::kv_event>* events = nullptr, int limit = 5000) {
+    std::map<int64_t, result> out;
+    for (int i = 0; i < limit && e.has_unfinished(); i++) {
+        olm::step_output s = e.step();
+        for (auto& o : s.outputs) {
+            result& r = out[o.request_id];
+            for (size_t t = 0; t < o.new_token_ids.size(); t++) {
+                r.tokens.push_back(o.new_token_ids[t]);
+                if (!o.logits.empty()) r.logits.push_back(o.logits);
+            }
+            if (o.finish != olm::finish_reason::none) r.finish = o.finish;
+            r.num_cached_tokens = o.num_cached_tokens;
+        }
+        if (events) events->insert(events->end(), s.kv_events.begin(), s.kv_events.end());
+    }
+    EXPECT_FALSE(e.has_unfinished()) << "engine did not finish within " << limit << " steps";
+    return out;
+}
+
+result run_alone(const std::vector<int32_t>& prompt, const olm::sampling_params& s,
+                 olm::engine_params p = small_params()) {
+    p.enable_prefix_caching = false;
+    olm::engine e(tiny_model(), p);
+    int64_t id = e.add_request(prompt, s, "", 0);
+    return drain(e)[id];
+}
+
+void expect_same(const result& a, const result& b, const char* what, float tol = 1e-4f) {
+    EXPECT_EQ(a.tokens, b.tokens) << what;
+    ASSERT_EQ(a.logits.size(), b.logits.size()) << what;
+    float worst = 0.0f;
+    for (size_t i = 0; i < a.logits.size(); i++) {
+        ASSERT_EQ(a.logits[i].size(), b.logits[i].size());
+        for (size_t j = 0; j < a.logits[i].size(); j++) worst = std::max(worst, std::fabs(a.logits[i][j] - b.logits[i][j]));
+    }
+    EXPECT_LE(worst, tol) << what << ": largest logit difference";
+}
+
+}  // namespace
+
+TEST(Engine, ConcurrentRequestsEqualEachRunAlone) {
+    std::vector<std::vector<int32_t>> prompts;
+    for (int i = 0; i < 6; i++) prompts.push_back(prompt_of(5 + 9 * i, i));
+    std::vector<result> alone;
+    for (auto& p : prompts) alone.push_back(run_alone(p, greedy(12)));
+
+    olm::engine_params params = small_params();
+    params.enable_prefix_caching = false;
+    olm::engine e(tiny_model(), params);
+    std::vector<int64_t> ids;
+    for (size_t i = 0; i < 3; i++) ids.push_back(e.add_request(prompts[i], greedy(12), "", 0));
+    e.step();
+    e.step();
+    // Later arrivals join a running batch (continuous batching).
+    for (size_t i = 3; i < prompts.size(); i++) ids.push_back(e.add_request(prompts[i], greedy(12), "", 0));
+    auto out = drain(e);
+    for (size_t i = 0; i < prompts.size(); i++) {
+        EXPECT_EQ(out[ids[i]].tokens.size(), 12u);
+        EXPECT_EQ(out[ids[i]].finish, olm::finish_reason::length);
+        expect_same(out[ids[i]], alone[i], "batched vs alone");
+    }
+    EXPECT_EQ(e.stats().n_blocks_used, 0);
+}
+
+TEST(Engine, ChunkedPrefillEqualsOneShotPrefill) {
+    auto prompt = prompt_of(61, 3);
+    result whole = run_alone(prompt, greedy(6));
+    olm::engine_params p = small_params();
+    p.max_batched_tokens = 7;
+    result chunked = run_alone(prompt, greedy(6), p);
+    expect_same(chunked, whole, "chunked vs whole");
+}
+
+TEST(Engine, PrefixHitReusesBlocksWithTheSameLogits) {
+    auto prompt = prompt_of(42, 5);
+    result cold = run_alone(prompt, greedy(5));
+    olm::engine e(tiny_model(), small_params());
+    int64_t first = e.add_request(prompt, greedy(5), "", 0);
+    auto a = drain(e);
+    EXPECT_EQ(a[first].num_cached_tokens, 0);
+    int64_t second = e.add_request(prompt, greedy(5), "", 0);
+    auto b = drain(e);
+    EXPECT_EQ(b[second].num_cached_tokens, 40) << "10 full 4-token blocks of 42 tokens";
+    expect_same(b[second], cold, "prefix hit vs cold");
+    olm::engine_stats st = e.stats();
+    EXPECT_EQ(st.prefix_query_tokens, 84);
+    EXPECT_EQ(st.prefix_hit_tokens, 40);
+    // A prompt extending a generated conversation hits the generated blocks too.
+    std::vector<int32_t> longer = prompt;
+    longer.insert(longer.end(), b[second].tokens.begin(), b[second].tokens.end());
+    longer.push_back(7);
+    int64_t third = e.add_request(longer, greedy(2), "", 0);
+    auto c = drain(e);
+    EXPECT_EQ(c[third].num_cached_tokens, 44) << "prompt + 4 generated tokens with K/V: 11 blocks";
+    expect_same(c[third], run_alone(longer, greedy(2)), "hit on generated blocks vs cold");
+}
+
+TEST(Engine, SaltIsolatesTheCache) {
+    auto prompt = prompt_of(33, 8);
+    olm::engine e(tiny_model(), small_params());
+    e.add_request(prompt, greedy(1), "tenant-a", 0);
+    drain(e);
+    int64_t other = e.add_request(prompt, greedy(1), "tenant-b", 0);
+    auto b = drain(e);
+    EXPECT_EQ(b[other].num_cached_tokens, 0);
+    int64_t same = e.add_request(prompt, greedy(1), "tenant-a", 0);
+    auto c = drain(e);
+    EXPECT_EQ(c[same].num_cached_tokens, 32);
+}
+
+TEST(Engine, TooSmallKvBudgetPreemptsAndStillMatchesRunsAlone) {
+    olm::engine_params p = small_params();
+    p.kv_cache_bytes = 24 * olm::kv_storage::bytes_per_block(tiny_model(), 4);  // 96 token slots
+    p.enable_prefix_caching = false;
+    std::vector<std::vector<int32_t>> prompts;
+    for (int i = 0; i < 4; i++) prompts.push_back(prompt_of(14 + 3 * i, 20 + i));
+    std::vector<result> alone;
+    for (auto& pr : prompts) alone.push_back(run_alone(pr, greedy(20), p));
+    olm::engine e(tiny_model(), p);
+    std::vector<int64_t> ids;
+    for (auto& pr : prompts) ids.push_back(e.add_request(pr, greedy(20), "", 0));
+    auto out = drain(e);
+    EXPECT_GT(e.stats().num_preemptions, 0);
+    for (size_t i = 0; i < prompts.size(); i++) {
+        EXPECT_EQ(out[ids[i]].tokens.size(), 20u);
+        expect_same(out[ids[i]], alone[i], "with preemption vs alone");
+    }
+    EXPECT_EQ(e.stats().n_blocks_used, 0);
+}
+
+TEST(Engine, PreemptionWithPrefixCachingRecomputesFromCachedBlocks) {
+    olm::engine_params p = small_params();
+    p.kv_cache_bytes = 24 * olm::kv_storage::bytes_per_block(tiny_model(), 4);
+    std::vector<std::vector<int32_t>> prompts;
+    for (int i = 0; i < 4; i++) prompts.push_back(prompt_of(14 + 3 * i, 20 + i));
+    olm::engine e(tiny_model(), p);
+    std::vector<int64_t> ids;
+    for (auto& pr : prompts) ids.push_back(e.add_request(pr, greedy(20), "", 0));
+    auto out = drain(e);
+    EXPECT_GT(e.stats().num_preemptions, 0);
+    for (size_t i = 0; i < prompts.size(); i++) {
+        expect_same(out[ids[i]], run_alone(prompts[i], greedy(20), p), "preempted with caching vs alone");
+    }
+    EXPECT_TRUE(e.reset_prefix_cache());
+    EXPECT_EQ(e.stats().n_blocks_used, 0);
+}
+
+TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
+    olm::engine_params p = small_params();
+    p.max_batched_tokens = 8;
+    olm::engine e(tiny_model(), p);
+    auto keep_prompt = prompt_of(10, 1);
+    int64_t keep = e.add_request(keep_prompt, greedy(10), "", 0);
+    int64_t long_prefill = e.add_request(prompt_of(100, 2), greedy(10), "", 0);
+    int64_t decoding = e.add_request(prompt_of(3, 3), greedy(50), "", 0);
+    std::map<int64_t, result> got;
+    for (int i = 0; i < 4; i++) {
+        for (auto& o : e.step().outputs) {
+            got[o.request_id].tokens.insert(got[o.request_id].tokens.end(), o.new_token_ids.begin(), o.new_token_ids.end());
+        }
+    }
+    EXPECT_TRUE(got[long_prefill].tokens.empty()) << "still in prefill";
+    EXPECT_FALSE(got[decoding].tokens.empty()) << "already decoding";
+    EXPECT_TRUE(e.abort(long_prefill));
+    EXPECT_TRUE(e.abort(decoding));
+    EXPECT_FALSE(e.abort(99999));
+    olm::step_output s = e.step();
+    int aborted = 0;
+    for (auto& o : s.outputs) {
+        if (o.request_id == long_prefill || o.request_id == decoding) {
+            EXPECT_EQ(o.finish, olm::finish_reason::abort);
+            aborted++;
+        }
+    }
+    EXPECT_EQ(aborted, 2);
+    EXPECT_FALSE(e.abort(decoding)) << "already finished";
+    auto rest = drain(e);
+    EXPECT_EQ(rest.count(long_prefill), 0u);
+    EXPECT_EQ(got[keep].tokens.size() + rest[keep].tokens.size(), 10u);
+    EXPECT_EQ(e.stats().n_blocks_used, 0);
+    EXPECT_EQ(e.stats().n_running, 0);
+}
+
+TEST(Engine, SeededSamplingIgnoresBatchComposition) {
+    olm::sampling_params s;
+    s.temperature = 0.9f;
+    s.top_p = 0.95f;
+    s.seed = 1234;
+    s.max_tokens = 15;
+    s.ignore_eos = true;
+    auto prompt = prompt_of(9, 4);
+    result alone = run_alone(prompt, s);
+    olm::engine e(tiny_model(), small_params());
+    olm::sampling_params noisy = s;
+    noisy.seed = -1;
+    e.add_request(prompt_of(30, 9), noisy, "", 0);
+    e.add_request(prompt, noisy, "", 0);
+    e.step();
+    int64_t id = e.add_request(prompt, s, "", 0);
+    e.add_request(prompt_of(5, 1), noisy, "", 0);
+    auto out = drain(e);
+    EXPECT_EQ(out[id].tokens, alone.tokens);
+    // And a different seed is a different stream.
+    olm::sampling_params other = s;
+    other.seed = 99;
+    EXPECT_NE(run_alone(prompt, other).tokens, alone.tokens);
+}
+
+TEST(Engine, StopTokensEosAndLogprobs) {
+    auto prompt = prompt_of(12, 6);
+    result free_run = run_alone(prompt, greedy(8));
+    olm::sampling_params s = greedy(8);
+    s.stop_token_ids = {free_run.tokens[3]};
+    auto first = std::find(free_run.tokens.begin(), free_run.tokens.end(), free_run.tokens[3]);
+    result stopped = run_alone(prompt, s);
+    EXPECT_EQ(stopped.finish, olm::finish_reason::stop);
+    EXPECT_EQ(stopped.tokens.size(), size_t(first - free_run.tokens.begin()) + 1);
+
+    olm::engine e(tiny_model(), small_params());
+    olm::sampling_params lp = greedy(3);
+    lp.logprobs = true;
+    lp.top_logprobs = 4;
+    e.add_request(prompt, lp, "", 0);
+    olm::step_output out = e.step();
+    ASSERT_EQ(out.outputs.size(), 1u);
+    const olm::request_output& o = out.outputs[0];
+    ASSERT_EQ(o.logprobs.size(), 1u);
+    ASSERT_EQ(o.top_logprobs.size(), 4u);
+    EXPECT_EQ(o.top_logprobs[0].token_id, o.new_token_ids[0]) << "greedy picks the most likely";
+    EXPECT_FLOAT_EQ(o.top_logprobs[0].logprob, o.logprobs[0]);
+    EXPECT_LT(o.logprobs[0], 0.0f);
+    EXPECT_GE(o.top_logprobs[0].logprob, o.top_logprobs[3].logprob);
+}
+
+TEST(Engine, ReportsStoredBlocksWithTheSharedHashes) {
+    auto prompt = prompt_of(13, 2);
+    olm::engine e(tiny_model(), small_params());
+    std::vector<olm::kv_event> events;
+    e.add_request(prompt, greedy(1), "salt", 0);
+    drain(e, &events);
+    std::vector<olm::block_hash> expected;
+    olm::extend_block_hashes(expected, "salt", prompt.data(), 13, 4);
+    std::vector<olm::block_hash> stored;
+    for (auto& ev : events) {
+        ASSERT_EQ(ev.kind, olm::kv_event_kind::block_stored);
+        stored.insert(stored.end(), ev.hashes.begin(), ev.hashes.end());
+    }
+    EXPECT_EQ(stored, expected);
+    EXPECT_TRUE(e.reset_prefix_cache());
+    auto after = e.step().kv_events;
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0].kind, olm::kv_event_kind::all_blocks_cleared);
+}
+
+TEST(Engine, BadInputGetsAClearStatusAndTheEngineKeepsServing) {
+    olm::engine_params p = small_params();
+    p.max_model_len = 64;
+    olm::engine e(tiny_model(), p);
+    auto status_of = [&](const std::vector<int32_t>& prompt, const olm::sampling_params& s) {
+        try {
+            e.add_request(prompt, s, "", 0);
+            return int32_t(ORLEANSLLM_OK);
+        } catch (const olm::error& err) {
+            EXPECT_STRNE(err.what(), "");
+            return err.status();
+        }
+    };
+    EXPECT_EQ(status_of({}, greedy(1)), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(status_of({1, 2, 160}, greedy(1)), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(status_of({1, -1}, greedy(1)), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(status_of(prompt_of(64, 1), greedy(1)), ORLEANSLLM_ERR_CAPACITY);
+    olm::sampling_params bad = greedy(1);
+    bad.top_p = 0.0f;
+    EXPECT_EQ(status_of({1, 2}, bad), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_FALSE(e.has_unfinished());
+    // Still serving; a request reaching the context limit ends with "length".
+    int64_t id = e.add_request(prompt_of(60, 1), greedy(100), "", 0);
+    auto out = drain(e);
+    EXPECT_EQ(out[id].tokens.size(), 4u);
+    EXPECT_EQ(out[id].finish, olm::finish_reason::length);
+
+    olm::engine_params tiny_budget = small_params();
+    tiny_budget.kv_cache_bytes = 10;
+    try {
+        olm::engine bad_engine(tiny_model(), tiny_budget);
+        ADD_FAILURE() << "a KV budget below one block was accepted";
+    } catch (const olm::error& err) {
+        EXPECT_EQ(err.status(), ORLEANSLLM_ERR_CAPACITY);
+    }
+    olm::engine_params zero_batch = small_params();
+    zero_batch.max_batched_tokens = 0;
+    EXPECT_THROW(olm::engine(tiny_model(), zero_batch), olm::error);
+}
