@@ -1,0 +1,223 @@
+// Every CPU kernel against a plain double-precision reference written here.
+#include <gtest/gtest.h>
+
+#include <immintrin.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "cpu/matmul.h"
+#include "cpu/ops.h"
+#include "forward.h"
+#include "thread-pool.h"
+
+namespace {
+
+using olm::dtype;
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+uint16_t to_bf16(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits += 0x7FFF + ((bits >> 16) & 1);  // round to nearest even
+    return static_cast<uint16_t>(bits >> 16);
+}
+
+float from_bf16(uint16_t h) {
+    uint32_t bits = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+struct stored_matrix {
+    std::vector<float> f32;       // the values the kernel sees, as float
+    std::vector<uint16_t> half;   // storage for F16 / BF16
+    olm::matrix m;
+};
+
+stored_matrix make_matrix(dtype type, int64_t rows, int64_t cols, uint32_t seed) {
+    stored_matrix s;
+    s.f32 = random_floats(size_t(rows * cols), seed);
+    if (type == dtype::bf16) {
+        s.half.resize(s.f32.size());
+        for (size_t i = 0; i < s.f32.size(); ++i) {
+            s.half[i] = to_bf16(s.f32[i]);
+            s.f32[i] = from_bf16(s.half[i]);
+        }
+    } else if (type == dtype::f16) {
+        s.half.resize(s.f32.size());
+        for (size_t i = 0; i < s.f32.size(); ++i) {
+            s.half[i] = _cvtss_sh(s.f32[i], 0);
+            s.f32[i] = _cvtsh_ss(s.half[i]);
+        }
+    }
+    s.m = olm::matrix{type, type == dtype::f32 ? static_cast<const void*>(s.f32.data()) : s.half.data(), rows, cols};
+    return s;
+}
+
+class MatmulTest : public ::testing::TestWithParam<std::tuple<dtype, int64_t, int64_t, int64_t>> {};
+
+TEST_P(MatmulTest, MatchesReference) {
+    const auto [type, rows, cols, n] = GetParam();
+    olm::thread_pool pool(2);
+    stored_matrix w = make_matrix(type, rows, cols, 7);
+    std::vector<float> x = random_floats(size_t(n * cols), 11);
+    std::vector<float> y(size_t(n * rows), NAN);
+    olm::matmul(pool, x.data(), n, {{&w.m, y.data()}});
+
+    // BF16 weights may be multiplied against BF16-rounded activations (AVX-512 BF16): the
+    // tolerance allows the activation rounding (2^-9 relative per element).
+    const bool bf16_activations = type == dtype::bf16 && std::string(olm::cpu_feature_level()) == "avx512bf16";
+    for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+            double ref = 0, magnitude = 0;
+            for (int64_t k = 0; k < cols; ++k) {
+                ref += double(x[size_t(t * cols + k)]) * w.f32[size_t(r * cols + k)];
+                magnitude += std::fabs(double(x[size_t(t * cols + k)]) * w.f32[size_t(r * cols + k)]);
+            }
+            const double tol = (bf16_activations ? 8e-3 : 1e-5) * magnitude + 1e-6;
+            ASSERT_NEAR(y[size_t(t * rows + r)], ref, tol) << "t=" << t << " r=" << r;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MatmulTest,
+    ::testing::Combine(::testing::Values(dtype::f32, dtype::f16, dtype::bf16), ::testing::Values<int64_t>(1, 5, 67),
+                       ::testing::Values<int64_t>(7, 64, 100), ::testing::Values<int64_t>(1, 3, 4, 9, 37)));
+
+TEST(MatmulTest, Avx2KernelMatchesReferenceOnEveryCpu) {
+    stored_matrix w = make_matrix(dtype::bf16, 13, 45, 3);
+    std::vector<float> x = random_floats(size_t(3 * 45), 5);
+    std::vector<float> y(size_t(3 * 13));
+    olm::matmul_rows_avx2(x.data(), 3, w.m, 0, 13, y.data());
+    for (int64_t t = 0; t < 3; ++t)
+        for (int64_t r = 0; r < 13; ++r) {
+            double ref = 0;
+            for (int64_t k = 0; k < 45; ++k) ref += double(x[size_t(t * 45 + k)]) * w.f32[size_t(r * 45 + k)];
+            ASSERT_NEAR(y[size_t(t * 13 + r)], ref, 1e-4);
+        }
+}
+
+TEST(ElementwiseTest, RmsNormMatchesReference) {
+    const int64_t n = 3, dim = 37;
+    auto x = random_floats(size_t(n * dim), 1), w = random_floats(size_t(dim), 2);
+    std::vector<float> out(x.size());
+    olm::rms_norm(x.data(), w.data(), out.data(), n, dim, 1e-5f);
+    for (int64_t t = 0; t < n; ++t) {
+        double ss = 0;
+        for (int64_t i = 0; i < dim; ++i) ss += double(x[size_t(t * dim + i)]) * x[size_t(t * dim + i)];
+        const double inv = 1.0 / std::sqrt(ss / dim + 1e-5);
+        for (int64_t i = 0; i < dim; ++i) EXPECT_NEAR(out[size_t(t * dim + i)], x[size_t(t * dim + i)] * inv * w[size_t(i)], 1e-5);
+    }
+}
+
+TEST(ElementwiseTest, RopeRotatesHalvesByTheGivenAngles) {
+    const int64_t n = 2, heads = 3, hd = 8, half = hd / 2;
+    auto x = random_floats(size_t(n * heads * hd), 3);
+    auto original = x;
+    std::vector<float> cos(size_t(n * half)), sin(size_t(n * half));
+    for (int64_t i = 0; i < n * half; ++i) {
+        cos[size_t(i)] = std::cos(0.1f * float(i));
+        sin[size_t(i)] = std::sin(0.1f * float(i));
+    }
+    olm::rope(x.data(), n, heads, hd, cos.data(), sin.data());
+    for (int64_t t = 0; t < n; ++t)
+        for (int64_t h = 0; h < heads; ++h)
+            for (int64_t i = 0; i < half; ++i) {
+                const size_t base = size_t((t * heads + h) * hd);
+                const double a = original[base + size_t(i)], b = original[base + size_t(i + half)];
+                const double c = cos[size_t(t * half + i)], s = sin[size_t(t * half + i)];
+                EXPECT_NEAR(x[base + size_t(i)], a * c - b * s, 1e-6);
+                EXPECT_NEAR(x[base + size_t(i + half)], b * c + a * s, 1e-6);
+            }
+}
+
+TEST(ElementwiseTest, SiluMulMatchesReference) {
+    auto g = random_floats(50, 4), u = random_floats(50, 5);
+    std::vector<float> out(50);
+    olm::silu_mul(g.data(), u.data(), out.data(), 5, 10);
+    for (size_t i = 0; i < 50; ++i) EXPECT_NEAR(out[i], g[i] / (1.0 + std::exp(-double(g[i]))) * u[i], 1e-6);
+}
+
+// Paged attention over a shuffled block table equals causal attention over contiguous K/V.
+TEST(AttentionTest, PagedMatchesContiguousReference) {
+    const int32_t n_heads = 4, n_kv = 2, hd = 16, block = 4, n_blocks = 12;
+    const int32_t seq_len[2] = {7, 10};  // second sequence: a 3-token chunk on top of 7 cached tokens
+    const int32_t new_tokens[2] = {7, 3};
+    olm::thread_pool pool(2);
+    const int64_t kv_dim = n_kv * hd;
+    std::vector<float> k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size());
+    const std::vector<int32_t> tables[2] = {{5, 2}, {9, 0, 11}};
+    std::vector<std::vector<float>> keys(2), values(2);
+    for (int s = 0; s < 2; ++s) {
+        keys[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 20 + s);
+        values[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 30 + s);
+        for (int32_t j = 0; j < seq_len[s]; ++j) {
+            const int64_t slot = int64_t(tables[s][size_t(j / block)]) * block + j % block;
+            std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
+            std::memcpy(&v_cache[size_t(slot * kv_dim)], &values[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
+        }
+    }
+    const int32_t n_tokens = new_tokens[0] + new_tokens[1];
+    std::vector<int32_t> positions;
+    for (int s = 0; s < 2; ++s)
+        for (int32_t i = 0; i < new_tokens[s]; ++i) positions.push_back(seq_len[s] - new_tokens[s] + i);
+    const int32_t query_start[3] = {0, new_tokens[0], n_tokens};
+    const int32_t block_indptr[3] = {0, 2, 5};
+    const int32_t block_indices[5] = {5, 2, 9, 0, 11};
+    olm::batch_view b;
+    b.n_tokens = n_tokens;
+    b.positions = positions.data();
+    b.n_seqs = 2;
+    b.query_start = query_start;
+    b.context_lens = seq_len;
+    b.block_indptr = block_indptr;
+    b.block_indices = block_indices;
+    auto q = random_floats(size_t(n_tokens * n_heads * hd), 40);
+    std::vector<float> out(q.size());
+    olm::paged_attention(pool, b, q.data(), k_cache.data(), v_cache.data(), out.data(), n_heads, n_kv, hd, block);
+
+    for (int s = 0; s < 2; ++s)
+        for (int32_t t = query_start[s]; t < query_start[s + 1]; ++t)
+            for (int32_t h = 0; h < n_heads; ++h) {
+                const int32_t kvh = h / (n_heads / n_kv), n_keys = positions[size_t(t)] + 1;
+                std::vector<double> p(static_cast<size_t>(n_keys));
+                double mx = -1e300, sum = 0;
+                for (int32_t j = 0; j < n_keys; ++j) {
+                    double d = 0;
+                    for (int32_t i = 0; i < hd; ++i)
+                        d += double(q[size_t((t * n_heads + h) * hd + i)]) * keys[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
+                    p[size_t(j)] = d / std::sqrt(double(hd));
+                    mx = std::max(mx, p[size_t(j)]);
+                }
+                for (auto& v : p) sum += (v = std::exp(v - mx));
+                for (int32_t i = 0; i < hd; ++i) {
+                    double ref = 0;
+                    for (int32_t j = 0; j < n_keys; ++j) ref += p[size_t(j)] / sum * values[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
+                    ASSERT_NEAR(out[size_t((t * n_heads + h) * hd + i)], ref, 1e-5) << "seq " << s << " token " << t << " head " << h;
+                }
+            }
+}
+
+TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
+    olm::thread_pool pool(3);
+    for (int round = 0; round < 200; ++round) {
+        std::vector<std::atomic<int>> hits(size_t(1 + round % 37));
+        pool.parallel_for(int64_t(hits.size()), [&](int64_t i) { hits[size_t(i)].fetch_add(1); });
+        for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    }
+}
+
+}  // namespace
