@@ -114,6 +114,150 @@ ORLEANSLLM_API int32_t orleansllm_context_reset(orleansllm_context* context);
 // Number of tokens the context holds.
 ORLEANSLLM_API int32_t orleansllm_context_n_tokens(const orleansllm_context* context);
 
+// ---------------------------------------------------------------------------------------------
+// engine: continuous batching over a paged KV cache with automatic prefix caching.
+// Driven by add_request / step / abort; each step returns the tokens produced for each running
+// request and the KV events (blocks stored / removed / all cleared) since the previous step.
+
+typedef struct orleansllm_engine orleansllm_engine;
+
+// finish reasons
+#define ORLEANSLLM_FINISH_NONE 0    // still running
+#define ORLEANSLLM_FINISH_STOP 1    // a stop token or an eos id was sampled (it is the last new token)
+#define ORLEANSLLM_FINISH_LENGTH 2  // max_tokens or the context limit reached
+#define ORLEANSLLM_FINISH_ABORT 3   // orleansllm_engine_abort
+
+// KV event kinds (vLLM's meaning)
+#define ORLEANSLLM_KV_BLOCK_STORED 0        // blocks now findable by hash (a chain, in order)
+#define ORLEANSLLM_KV_BLOCK_REMOVED 1       // blocks evicted
+#define ORLEANSLLM_KV_ALL_BLOCKS_CLEARED 2  // every cached block forgotten
+
+// Block hash: 16 bytes, hash[0] = H(salt ‖ tokens[0..B)), hash[i] = H(hash[i-1] ‖ tokens[iB..(i+1)B)),
+// tokens little-endian int32, H = first 16 bytes of SHA-256 (DESIGN.md §3).
+#define ORLEANSLLM_BLOCK_HASH_BYTES 16
+#define ORLEANSLLM_MAX_TOP_LOGPROBS 20
+
+typedef struct orleansllm_engine_params {
+    int32_t block_size_tokens;      // tokens per KV block; default 16
+    int32_t max_batched_tokens;     // tokens computed per step, all requests together; default 512
+    int64_t kv_cache_bytes;         // K/V memory budget (decides the number of blocks); default 1 GiB
+    int32_t max_running_requests;   // default 32
+    int32_t max_model_len;          // prompt + output tokens per request; 0 = the model's limit
+    int32_t n_threads;              // 0 = the model's thread pool
+    int32_t enable_prefix_caching;  // default 1
+} orleansllm_engine_params;
+
+typedef struct orleansllm_sampling_params {
+    float temperature;               // 0 = greedy; default 1
+    int32_t top_k;                   // 0 = off
+    float top_p;                     // (0, 1]; default 1
+    float min_p;                     // [0, 1]; default 0
+    float repetition_penalty;        // > 0; 1 = off
+    float frequency_penalty;         // [-2, 2]
+    float presence_penalty;          // [-2, 2]
+    int32_t max_tokens;              // > 0; default 16
+    int64_t seed;                    // >= 0: reproducible whatever else is batched; -1 = random (default)
+    const int32_t* stop_token_ids;   // [n_stop_token_ids], copied by add_request; may be NULL when 0
+    int32_t n_stop_token_ids;
+    int32_t ignore_eos;              // 0: the model's eos ids stop generation (default)
+    int32_t logprobs;                // 1: report each new token's log-probability
+    int32_t top_logprobs;            // 0..20 most likely tokens per new token (needs logprobs)
+} orleansllm_sampling_params;
+
+typedef struct orleansllm_token_logprob {
+    int32_t token_id;
+    float logprob;  // log-softmax of the model's raw logits (before penalties and temperature)
+} orleansllm_token_logprob;
+
+typedef struct orleansllm_request_output {
+    int64_t request_id;
+    const int32_t* new_token_ids;                  // [n_new_tokens]
+    const float* logprobs;                         // [n_new_tokens]; NULL unless logprobs was set
+    const orleansllm_token_logprob* top_logprobs;  // [n_new_tokens * n_top_logprobs]; NULL when 0
+    int32_t n_new_tokens;
+    int32_t n_top_logprobs;
+    int32_t finish_reason;       // ORLEANSLLM_FINISH_*; the request is gone once not NONE
+    int32_t num_prompt_tokens;
+    int32_t num_cached_tokens;   // prompt tokens served by the prefix cache
+    int32_t reserved;
+} orleansllm_request_output;
+
+typedef struct orleansllm_kv_event {
+    int32_t kind;                                      // ORLEANSLLM_KV_*
+    int32_t n_hashes;
+    const uint8_t* hashes;                             // [n_hashes * ORLEANSLLM_BLOCK_HASH_BYTES]
+    uint8_t parent_hash[ORLEANSLLM_BLOCK_HASH_BYTES];  // stored: the block before hashes[0]
+    int32_t has_parent;                                // stored: 0 when hashes[0] is a block 0
+    int32_t reserved;
+} orleansllm_kv_event;
+
+// Everything points into engine-owned memory, valid until the next step or engine_free.
+typedef struct orleansllm_step_output {
+    const orleansllm_request_output* outputs;  // [n_outputs]: requests that got tokens or finished
+    const orleansllm_kv_event* kv_events;      // [n_kv_events], oldest first
+    int32_t n_outputs;
+    int32_t n_kv_events;
+    int32_t n_scheduled_tokens;
+    int32_t n_scheduled_requests;
+} orleansllm_step_output;
+
+typedef struct orleansllm_engine_stats {
+    int32_t n_blocks_total;
+    int32_t n_blocks_used;        // referenced by a request
+    int32_t n_blocks_cached;      // holding a hash (used or evictable)
+    int32_t n_running;
+    int32_t n_waiting;
+    int32_t block_size_tokens;
+    int64_t prefix_query_tokens;  // prompt tokens looked up at admission
+    int64_t prefix_hit_tokens;    // of which found cached
+    int64_t n_preemptions;
+    int64_t kv_slots_allocated;   // used blocks × block size, after the last step
+    int64_t kv_tokens_stored;     // tokens whose K/V those blocks hold
+    int64_t n_steps;
+    int64_t n_generated_tokens;
+    int32_t max_model_len;
+    int32_t reserved;
+} orleansllm_engine_stats;
+
+ORLEANSLLM_API orleansllm_engine_params orleansllm_engine_default_params(void);
+ORLEANSLLM_API orleansllm_sampling_params orleansllm_sampling_default_params(void);
+
+// Creates an engine over `model`, which must outlive it. Fails with INVALID_ARGUMENT for a bad
+// parameter, CAPACITY when kv_cache_bytes is below one block or max_model_len exceeds the model's.
+// Thread-safe.
+ORLEANSLLM_API int32_t orleansllm_engine_init(orleansllm_model* model, orleansllm_engine_params params,
+                                              orleansllm_engine** out_engine);
+
+// Frees an engine; NULL is ignored. No other call on it may be running.
+ORLEANSLLM_API void orleansllm_engine_free(orleansllm_engine* engine);
+
+// Queues a request and returns its id (> 0). `sampling` NULL = defaults. `salt` (n_salt bytes,
+// may be NULL when 0) is mixed into the prefix hash: requests share cached blocks only with the
+// same salt. Smaller `priority` runs first and is preempted last (0 = normal).
+// INVALID_ARGUMENT: empty prompt, a token outside the vocabulary, a bad sampling parameter;
+// CAPACITY: the prompt leaves no room for output within max_model_len.
+// Thread-safe (may run while another thread is in orleansllm_engine_step).
+ORLEANSLLM_API int32_t orleansllm_engine_add_request(orleansllm_engine* engine, const int32_t* prompt,
+                                                     int32_t n_prompt, const orleansllm_sampling_params* sampling,
+                                                     const uint8_t* salt, int32_t n_salt, int32_t priority,
+                                                     int64_t* out_request_id);
+
+// Aborts a request at any point; the next step reports it with ORLEANSLLM_FINISH_ABORT and
+// frees its blocks. NOT_FOUND when the id is unknown or its finish was already reported.
+// Thread-safe.
+ORLEANSLLM_API int32_t orleansllm_engine_abort(orleansllm_engine* engine, int64_t request_id);
+
+// Runs one iteration (schedule, forward, sample) and fills `out` (see orleansllm_step_output).
+// With nothing to do it returns at once with no outputs. Not reentrant: one thread steps.
+ORLEANSLLM_API int32_t orleansllm_engine_step(orleansllm_engine* engine, orleansllm_step_output* out);
+
+// 1 while some added request has not been reported finished, else 0. Thread-safe.
+ORLEANSLLM_API int32_t orleansllm_engine_has_unfinished(const orleansllm_engine* engine);
+
+// Counters as of the last step. Thread-safe.
+ORLEANSLLM_API int32_t orleansllm_engine_get_stats(const orleansllm_engine* engine,
+                                                   orleansllm_engine_stats* out_stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -93,6 +93,7 @@ public:
     bool has_unfinished() const;
     engine_stats stats() const;  // thread-safe snapshot
     int32_t max_model_len() const { return max_model_len_; }
+    int32_t block_size_tokens() const { return params_.block_size_tokens; }
     int32_t n_blocks() const { return n_blocks_; }
 
 private:

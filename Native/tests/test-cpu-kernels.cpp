@@ -152,8 +152,12 @@ TEST(ElementwiseTest, SiluMulMatchesReference) {
 }
 
 // Paged attention over a shuffled block table equals causal attention over contiguous K/V.
-TEST(AttentionTest, PagedMatchesContiguousReference) {
-    const int32_t n_heads = 4, n_kv = 2, hd = 16, block = 4, n_blocks = 12;
+class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_t>> {};
+
+// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it; 16 and 24 the AVX2 one.
+TEST_P(AttentionTest, PagedMatchesContiguousReference) {
+    const auto [hd, group] = GetParam();
+    const int32_t n_kv = 2, n_heads = n_kv * group, block = 4, n_blocks = 12;
     const int32_t seq_len[2] = {7, 10};  // second sequence: a 3-token chunk on top of 7 cached tokens
     const int32_t new_tokens[2] = {7, 3};
     olm::thread_pool pool(2);
@@ -210,6 +214,9 @@ TEST(AttentionTest, PagedMatchesContiguousReference) {
                 }
             }
 }
+
+INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
+                         ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3)));
 
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
     olm::thread_pool pool(3);

@@ -49,11 +49,7 @@ std::vector<int32_t> prompt_of(int32_t n, int32_t seed) {
     return p;
 }
 
-// Steps until every request finished, gathering outputs by id.
-std::map<int64_t, result> drain(olm::engine& e, std::vector<olm::kv_event>* events = nullptr, int limit = 5000) {
-    std::map<int64_t, result> out;
-    for (int i = 0; i < limit && e.has_unfinished(); i++) {
-        olm::step_output s = e.step();
+void gather(const olm::step_output& s, std::map<int64_t, result>& out) {
         for (auto& o : s.outputs) {
             result& r = out[o.request_id];
             for (size_t t = 0; t < o.new_token_ids.size(); t++) {
@@ -63,6 +59,14 @@ std::map<int64_t, result> drain(olm::engine& e, std::vector<olm::kv_event>* even
             if (o.finish != olm::finish_reason::none) r.finish = o.finish;
             r.num_cached_tokens = o.num_cached_tokens;
         }
+}
+
+// Steps until every request finished, gathering outputs by id.
+std::map<int64_t, result> drain(olm::engine& e, std::vector<olm::kv_event>* events = nullptr, int limit = 5000,
+                                std::map<int64_t, result> out = {}) {
+    for (int i = 0; i < limit && e.has_unfinished(); i++) {
+        olm::step_output s = e.step();
+        gather(s, out);
         if (events) events->insert(events->end(), s.kv_events.begin(), s.kv_events.end());
     }
     EXPECT_FALSE(e.has_unfinished()) << "engine did not finish within " << limit << " steps";
@@ -101,11 +105,12 @@ TEST(Engine, ConcurrentRequestsEqualEachRunAlone) {
     olm::engine e(tiny_model(), params);
     std::vector<int64_t> ids;
     for (size_t i = 0; i < 3; i++) ids.push_back(e.add_request(prompts[i], greedy(12), "", 0));
-    e.step();
-    e.step();
+    std::map<int64_t, result> early;
+    gather(e.step(), early);
+    gather(e.step(), early);
     // Later arrivals join a running batch (continuous batching).
     for (size_t i = 3; i < prompts.size(); i++) ids.push_back(e.add_request(prompts[i], greedy(12), "", 0));
-    auto out = drain(e);
+    auto out = drain(e, nullptr, 5000, early);
     for (size_t i = 0; i < prompts.size(); i++) {
         EXPECT_EQ(out[ids[i]].tokens.size(), 12u);
         EXPECT_EQ(out[ids[i]].finish, olm::finish_reason::length);
@@ -204,19 +209,16 @@ TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
     auto keep_prompt = prompt_of(10, 1);
     int64_t keep = e.add_request(keep_prompt, greedy(10), "", 0);
     int64_t long_prefill = e.add_request(prompt_of(100, 2), greedy(10), "", 0);
-    int64_t decoding = e.add_request(prompt_of(3, 3), greedy(50), "", 0);
+    int64_t decoding = e.add_request(prompt_of(3, 3), greedy(50), "", /*priority=*/-1);
     std::map<int64_t, result> got;
-    for (int i = 0; i < 4; i++) {
-        for (auto& o : e.step().outputs) {
-            got[o.request_id].tokens.insert(got[o.request_id].tokens.end(), o.new_token_ids.begin(), o.new_token_ids.end());
-        }
-    }
+    for (int i = 0; i < 4; i++) gather(e.step(), got);
     EXPECT_TRUE(got[long_prefill].tokens.empty()) << "still in prefill";
     EXPECT_FALSE(got[decoding].tokens.empty()) << "already decoding";
     EXPECT_TRUE(e.abort(long_prefill));
     EXPECT_TRUE(e.abort(decoding));
     EXPECT_FALSE(e.abort(99999));
     olm::step_output s = e.step();
+    gather(s, got);
     int aborted = 0;
     for (auto& o : s.outputs) {
         if (o.request_id == long_prefill || o.request_id == decoding) {
@@ -226,9 +228,10 @@ TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
     }
     EXPECT_EQ(aborted, 2);
     EXPECT_FALSE(e.abort(decoding)) << "already finished";
-    auto rest = drain(e);
-    EXPECT_EQ(rest.count(long_prefill), 0u);
-    EXPECT_EQ(got[keep].tokens.size() + rest[keep].tokens.size(), 10u);
+    auto rest = drain(e, nullptr, 5000, got);
+    EXPECT_TRUE(rest[long_prefill].tokens.empty());
+    EXPECT_EQ(rest[keep].tokens.size(), 10u);
+    expect_same(rest[keep], run_alone(keep_prompt, greedy(10)), "survivor vs alone");
     EXPECT_EQ(e.stats().n_blocks_used, 0);
     EXPECT_EQ(e.stats().n_running, 0);
 }
@@ -342,4 +345,81 @@ TEST(Engine, BadInputGetsAClearStatusAndTheEngineKeepsServing) {
     olm::engine_params zero_batch = small_params();
     zero_batch.max_batched_tokens = 0;
     EXPECT_THROW(olm::engine(tiny_model(), zero_batch), olm::error);
+}
+
+TEST(EngineCApi, GeneratesReportsEventsAndReturnsStatusesForBadInput) {
+    orleansllm_model* model = nullptr;
+    orleansllm_model_params mp = orleansllm_model_default_params();
+    mp.n_threads = 2;
+    ASSERT_EQ(orleansllm_model_load((std::string(OLM_REPO_ROOT) + "/tests/golden/llama").c_str(), mp, &model), ORLEANSLLM_OK);
+    orleansllm_engine_params ep = orleansllm_engine_default_params();
+    EXPECT_EQ(ep.block_size_tokens, 16);
+    EXPECT_EQ(ep.enable_prefix_caching, 1);
+    ep.kv_cache_bytes = 4 << 20;
+    orleansllm_engine* engine = nullptr;
+    ASSERT_EQ(orleansllm_engine_init(model, ep, &engine), ORLEANSLLM_OK) << orleansllm_last_error();
+
+    auto prompt = prompt_of(40, 3);
+    orleansllm_sampling_params sp = orleansllm_sampling_default_params();
+    EXPECT_EQ(sp.seed, -1);
+    sp.temperature = 0.0f;
+    sp.max_tokens = 5;
+    sp.ignore_eos = 1;
+    sp.logprobs = 1;
+    sp.top_logprobs = 2;
+    const uint8_t salt[] = {'t', '1'};
+    int64_t id = 0;
+    ASSERT_EQ(orleansllm_engine_add_request(engine, prompt.data(), 40, &sp, salt, 2, 0, &id), ORLEANSLLM_OK);
+    EXPECT_GT(id, 0);
+    std::vector<int32_t> tokens;
+    int32_t stored_hashes = 0;
+    int32_t finish = ORLEANSLLM_FINISH_NONE;
+    for (int i = 0; i < 100 && orleansllm_engine_has_unfinished(engine); i++) {
+        orleansllm_step_output out;
+        ASSERT_EQ(orleansllm_engine_step(engine, &out), ORLEANSLLM_OK);
+        for (int32_t k = 0; k < out.n_outputs; k++) {
+            const orleansllm_request_output& o = out.outputs[k];
+            EXPECT_EQ(o.request_id, id);
+            ASSERT_EQ(o.n_top_logprobs, 2);
+            ASSERT_NE(o.logprobs, nullptr);
+            EXPECT_EQ(o.top_logprobs[0].token_id, o.new_token_ids[0]);
+            tokens.insert(tokens.end(), o.new_token_ids, o.new_token_ids + o.n_new_tokens);
+            finish = o.finish_reason;
+        }
+        for (int32_t k = 0; k < out.n_kv_events; k++) {
+            if (out.kv_events[k].kind == ORLEANSLLM_KV_BLOCK_STORED) stored_hashes += out.kv_events[k].n_hashes;
+        }
+    }
+    EXPECT_EQ(tokens, run_alone(prompt, greedy(5)).tokens);
+    EXPECT_EQ(finish, ORLEANSLLM_FINISH_LENGTH);
+    EXPECT_EQ(stored_hashes, 2) << "40 prompt + 4 computed output tokens: two full 16-token blocks";
+    orleansllm_engine_stats st;
+    ASSERT_EQ(orleansllm_engine_get_stats(engine, &st), ORLEANSLLM_OK);
+    EXPECT_EQ(st.n_blocks_used, 0);
+    EXPECT_EQ(st.n_blocks_cached, 2);
+    EXPECT_EQ(st.n_generated_tokens, 5);
+    EXPECT_EQ(st.block_size_tokens, 16);
+
+    EXPECT_EQ(orleansllm_engine_abort(engine, id), ORLEANSLLM_ERR_NOT_FOUND);
+    EXPECT_NE(std::string(orleansllm_last_error()).find("no unfinished request"), std::string::npos);
+    EXPECT_EQ(orleansllm_engine_add_request(engine, prompt.data(), 0, &sp, nullptr, 0, 0, &id), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(orleansllm_last_error()).find("empty"), std::string::npos);
+    sp.top_logprobs = 50;
+    EXPECT_EQ(orleansllm_engine_add_request(engine, prompt.data(), 40, &sp, nullptr, 0, 0, &id), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    std::vector<int32_t> too_long(600, 5);
+    EXPECT_EQ(orleansllm_engine_add_request(engine, too_long.data(), 600, nullptr, nullptr, 0, 0, &id), ORLEANSLLM_ERR_CAPACITY);
+    EXPECT_EQ(orleansllm_engine_add_request(engine, prompt.data(), 40, nullptr, nullptr, 0, 0, &id), ORLEANSLLM_OK);
+    EXPECT_EQ(orleansllm_engine_abort(engine, id), ORLEANSLLM_OK);
+    orleansllm_step_output out;
+    ASSERT_EQ(orleansllm_engine_step(engine, &out), ORLEANSLLM_OK);
+    ASSERT_EQ(out.n_outputs, 1);
+    EXPECT_EQ(out.outputs[0].finish_reason, ORLEANSLLM_FINISH_ABORT);
+    EXPECT_EQ(orleansllm_engine_has_unfinished(engine), 0);
+
+    ep.kv_cache_bytes = 1;
+    orleansllm_engine* bad = nullptr;
+    EXPECT_EQ(orleansllm_engine_init(model, ep, &bad), ORLEANSLLM_ERR_CAPACITY);
+    EXPECT_EQ(bad, nullptr);
+    orleansllm_engine_free(engine);
+    orleansllm_model_free(model);
 }

@@ -254,6 +254,65 @@ TEST_P(golden_logits, last_token_only) {
     report("last token only", worst);
 }
 
+// Two contexts over one model, fed alternately a token at a time: each keeps its own KV cache.
+TEST_P(golden_logits, two_contexts_interleaved) {
+    ASSERT_GE(fixture_.prompts.size(), 2u);
+    const size_t a = longest_prompt(), b = a == 0 ? 1 : 0;
+    orleansllm_context* other = nullptr;
+    ASSERT_EQ(orleansllm_context_init(model_, orleansllm_context_default_params(), &other),
+              ORLEANSLLM_OK);
+    ASSERT_EQ(orleansllm_context_reset(context_), ORLEANSLLM_OK);
+    const int32_t vocab = fixture_.vocab_size;
+    std::vector<float> out(vocab);
+    double worst = 0;
+    const size_t steps = std::max(fixture_.prompts[a].size(), fixture_.prompts[b].size());
+    for (size_t i = 0; i < steps; i++) {
+        for (const size_t p : {a, b}) {
+            if (i >= fixture_.prompts[p].size()) continue;
+            orleansllm_context* ctx = p == a ? context_ : other;
+            ASSERT_EQ(orleansllm_context_eval(ctx, &fixture_.prompts[p][i], 1, 1, out.data()),
+                      ORLEANSLLM_OK)
+                << orleansllm_last_error();
+            worst = std::max(worst, relative_error(out.data(),
+                                                   fixture_.logits[p].data() + i * vocab, vocab,
+                                                   prompt_scale(p)));
+        }
+    }
+    orleansllm_context_free(other);
+    EXPECT_LT(worst, fixture_.tolerance);
+    report("two contexts", worst);
+}
+
+// Thread counts that split rows and heads unevenly give the same logits.
+TEST_P(golden_logits, uneven_thread_counts) {
+    const size_t p = longest_prompt();
+    const auto& tokens = fixture_.prompts[p];
+    double worst = 0;
+    for (const int32_t n_threads : {1, 3, 5}) {
+        orleansllm_model_params params = orleansllm_model_default_params();
+        params.n_threads = n_threads;
+        orleansllm_model* model = nullptr;
+        orleansllm_context* context = nullptr;
+        ASSERT_EQ(orleansllm_model_load(fixture_.dir.string().c_str(), params, &model),
+                  ORLEANSLLM_OK)
+            << orleansllm_last_error();
+        ASSERT_EQ(orleansllm_context_init(model, orleansllm_context_default_params(), &context),
+                  ORLEANSLLM_OK);
+        std::vector<float> out(tokens.size() * fixture_.vocab_size, NAN);
+        EXPECT_EQ(orleansllm_context_eval(context, tokens.data(),
+                                          static_cast<int32_t>(tokens.size()), 1, out.data()),
+                  ORLEANSLLM_OK)
+            << orleansllm_last_error();
+        const double ratio = relative_error(out.data(), fixture_.logits[p].data(), out.size(),
+                                            prompt_scale(p));
+        EXPECT_LT(ratio, fixture_.tolerance) << n_threads << " threads";
+        worst = std::max(worst, ratio);
+        orleansllm_context_free(context);
+        orleansllm_model_free(model);
+    }
+    report("1, 3, 5 threads", worst);
+}
+
 INSTANTIATE_TEST_SUITE_P(tests_golden, golden_logits, ::testing::ValuesIn(fixture_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                              return sanitize(info.param);

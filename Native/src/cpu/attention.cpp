@@ -28,6 +28,12 @@ inline void axpy(float* out, const float* v, float p, int32_t n) {
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
                      const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size) {
+    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    if (avx512 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
+        paged_attention_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+        return;
+    }
     struct task { int32_t seq, head, q0, q1; };
     std::vector<task> tasks;
     for (int32_t s = 0; s < batch.n_seqs; ++s) {

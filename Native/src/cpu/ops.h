@@ -31,4 +31,11 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
                      const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size);
 
+// AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8); paged_attention
+// dispatches to it when the CPU and the shape allow.
+bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
+                            const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                            int32_t block_size);
+
 }  // namespace olm

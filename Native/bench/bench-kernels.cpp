@@ -1,0 +1,67 @@
+// Kernel throughput on SmolLM2-135M shapes (google benchmark; `--benchmark_format=json` prints JSON).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "cpu/matmul.h"
+#include "cpu/ops.h"
+#include "forward.h"
+#include "thread-pool.h"
+
+namespace {
+
+struct bf16_weights {
+    std::vector<uint16_t> data;
+    olm::matrix m;
+    bf16_weights(int64_t rows, int64_t cols) : data(size_t(rows * cols)) {
+        std::mt19937 rng(1);
+        for (auto& v : data) v = static_cast<uint16_t>(0x3C00 + (rng() & 0xFF));  // small positive bf16 values
+        m = olm::matrix{olm::dtype::bf16, data.data(), rows, cols};
+    }
+};
+
+// args: tokens n, rows, cols
+void BM_MatmulBf16(benchmark::State& state) {
+    const int64_t n = state.range(0), rows = state.range(1), cols = state.range(2);
+    olm::thread_pool pool(2);
+    bf16_weights w(rows, cols);
+    std::vector<float> x(size_t(n * cols), 0.5f), y(size_t(n * rows));
+    for (auto _ : state) {
+        olm::matmul(pool, x.data(), n, {{&w.m, y.data()}});
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["GFLOPs"] = benchmark::Counter(double(2 * n * rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+    state.counters["weight_GBps"] = benchmark::Counter(double(rows * cols * 2) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_MatmulBf16)->Args({1, 49152, 576})->Args({32, 1536, 576})->Args({32, 49152, 576})->Args({256, 1536, 576})->UseRealTime();
+
+// Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64).
+void BM_DecodeAttention(benchmark::State& state) {
+    const int32_t n_seqs = int32_t(state.range(0)), ctx = int32_t(state.range(1)), block = 16;
+    const int32_t n_heads = 9, n_kv = 3, hd = 64, blocks_per_seq = (ctx + block - 1) / block;
+    olm::thread_pool pool(2);
+    std::vector<float> k(size_t(n_seqs) * blocks_per_seq * block * n_kv * hd, 0.01f), v(k.size(), 0.02f);
+    std::vector<float> q(size_t(n_seqs * n_heads * hd), 0.1f), out(q.size());
+    std::vector<int32_t> positions(size_t(n_seqs), ctx - 1), qs(size_t(n_seqs + 1)), lens(size_t(n_seqs), ctx), indptr(size_t(n_seqs + 1)), idx;
+    for (int32_t s = 0; s <= n_seqs; ++s) { qs[size_t(s)] = s; indptr[size_t(s)] = s * blocks_per_seq; }
+    for (int32_t i = 0; i < n_seqs * blocks_per_seq; ++i) idx.push_back(i);
+    olm::batch_view b;
+    b.n_tokens = n_seqs;
+    b.positions = positions.data();
+    b.n_seqs = n_seqs;
+    b.query_start = qs.data();
+    b.context_lens = lens.data();
+    b.block_indptr = indptr.data();
+    b.block_indices = idx.data();
+    for (auto _ : state) {
+        olm::paged_attention(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block);
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["GFLOPs"] = benchmark::Counter(4.0 * n_seqs * n_heads * ctx * hd * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_DecodeAttention)->Args({32, 512})->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
