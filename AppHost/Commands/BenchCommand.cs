@@ -9,6 +9,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Run a benchmark and print its figures as JSON");
         bench.Subcommands.Add(BenchEngineCommand.Create());
+        bench.Subcommands.Add(BenchTokenizerCommand.Create());
         foreach (var command in BenchRuntimeCommand.Create())
         {
             bench.Subcommands.Add(command);

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace OrleansLlm.Runtime;
+
+/// <summary>
+/// Sends calls to other silos over pooled HTTP/2 connections and classifies every failure as
+/// "provably not executed" (<see cref="CallNotExecutedException"/>, safe to retry) or "may have
+/// run" (<see cref="CallOutcomeUnknownException"/>, never retried).
+/// </summary>
+internal sealed class SiloTransportClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public SiloTransportClient(ClusterOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+        };
+        if (options.RemoteCertificateValidation is { } validate)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = validate;
+        }
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public async Task<TResult?> InvokeAsync<TResult>(SiloRecord target, GrainId grainId, GrainInterfaceInfo info, GrainMethod method,
+        JsonTypeInfo<TResult>? resultType, object?[] arguments, CancellationToken cancellationToken)
+    {
+        using var request = CreateRequest(target, grainId, info, method, arguments);
+        using var response = await SendAsync(target, request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        var body = await ReadBodyAsync(target, response, cancellationToken);
+        ThrowIfFailed(target, response, body);
+        return resultType is null ? default : JsonSerializer.Deserialize(body, resultType);
+    }
+
+    /// <summary>Starts a streaming call; returns once the callee admitted it (status 200).</summary>
+    public async Task<IAsyncEnumerable<TItem>> OpenStreamAsync<TItem>(SiloRecord target, GrainId grainId, GrainInterfaceInfo info,
+        StreamMethod<TItem> method, object?[] arguments, CancellationToken startToken)
+    {
+        var request = CreateRequest(target, grainId, info, method, arguments);
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await SendAsync(target, request, HttpCompletionOption.ResponseHeadersRead, startToken);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                var body = await ReadBodyAsync(target, response, startToken);
+                ThrowIfFailed(target, response, body);
+            }
+            var items = ReadItemsAsync(target, request, response, method, default);
+            response = null;
+            return items;
+        }
+        finally
+        {
+            if (response is not null)
+            {
+                response.Dispose();
+                request.Dispose();
+            }
+        }
+    }
+
+    /// <summary>True if the silo at the record's address answers with the record's id.</summary>
+    public async Task<bool> ProbeAsync(SiloRecord silo, TimeSpan timeout)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            using var request = new HttpRequestMessage(HttpMethod.Get, silo.Address + WireProtocol.PingPath)
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await _http.SendAsync(request, cts.Token);
+            return response.IsSuccessStatusCode && await response.Content.ReadAsStringAsync(cts.Token) == silo.Id;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static HttpRequestMessage CreateRequest(SiloRecord target, GrainId grainId, GrainInterfaceInfo info, GrainMethod method, object?[] arguments)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            method.WriteArguments(writer, arguments);
+        }
+        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, target.Address + WireProtocol.CallPath)
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+        request.Headers.TryAddWithoutValidation(WireProtocol.GrainTypeHeader, info.TypeName);
+        request.Headers.TryAddWithoutValidation(WireProtocol.GrainKeyHeader, Uri.EscapeDataString(grainId.Key));
+        request.Headers.TryAddWithoutValidation(WireProtocol.MethodHeader, method.Name[(method.Name.IndexOf('.', StringComparison.Ordinal) + 1)..]);
+        return request;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(SiloRecord target, HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            // the connection was never established: the callee cannot have seen the call
+            throw new CallNotExecutedException($"silo {target.Id} at {target.Address} is unreachable ({e.Message})") { Unreachable = true };
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CallOutcomeUnknownException($"connection to silo {target.Id} failed during the call; it may or may not have run ({e.Message})", e);
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(SiloRecord target, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new CallOutcomeUnknownException($"connection to silo {target.Id} broke while reading the answer ({e.Message})", e);
+        }
+    }
+
+    private static void ThrowIfFailed(SiloRecord target, HttpResponseMessage response, byte[] body)
+    {
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            return;
+        }
+        if (response.Headers.TryGetValues(WireProtocol.NotExecutedHeader, out var reasons))
+        {
+            var redirectSilo = response.Headers.TryGetValues(WireProtocol.RedirectSiloHeader, out var s) ? s.FirstOrDefault() : null;
+            var redirectAddress = response.Headers.TryGetValues(WireProtocol.RedirectAddressHeader, out var a) ? a.FirstOrDefault() : null;
+            throw new CallNotExecutedException(Uri.UnescapeDataString(reasons.First()), redirectSilo, redirectAddress);
+        }
+        if (response.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadRequest && body.Length > 0)
+        {
+            throw WireProtocol.ReadError(body);
+        }
+        throw new CallOutcomeUnknownException($"silo {target.Id} answered HTTP {(int)response.StatusCode}", null);
+    }
+
+    private static async IAsyncEnumerable<TItem> ReadItemsAsync<TItem>(SiloRecord target, HttpRequestMessage request, HttpResponseMessage response,
+        StreamMethod<TItem> method, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // disposing the response before the done frame resets the HTTP/2 stream: the callee's token fires
+        using var ownedRequest = request;
+        using var ownedResponse = response;
+        var reader = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken));
+        try
+        {
+            var items = new List<TItem>();
+            while (true)
+            {
+                var result = await ReadAsync(target, reader, cancellationToken);
+                var buffer = result.Buffer;
+                var end = ParseFrames(ref buffer, method.ItemType, items, out var error);
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                foreach (var item in items)
+                {
+                    yield return item;
+                }
+                items.Clear();
+                if (error is not null)
+                {
+                    throw error;
+                }
+                if (end)
+                {
+                    yield break;
+                }
+                if (result.IsCompleted)
+                {
+                    throw new CallOutcomeUnknownException($"stream from silo {target.Id} ended without its completion frame", null);
+                }
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    private static async ValueTask<ReadResult> ReadAsync(SiloRecord target, PipeReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new CallOutcomeUnknownException($"stream from silo {target.Id} broke ({e.Message})", e);
+        }
+    }
+
+    // parses complete lines; true when the done frame was read
+    private static bool ParseFrames<TItem>(ref ReadOnlySequence<byte> buffer, JsonTypeInfo<TItem> itemType, List<TItem> items, out Exception? error)
+    {
+        error = null;
+        while (true)
+        {
+            var newline = buffer.PositionOf((byte)'\n');
+            if (newline is null)
+            {
+                return false;
+            }
+            var line = buffer.Slice(0, newline.Value);
+            buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+            var kind = line.FirstSpan[0];
+            var json = line.Slice(1);
+            switch (kind)
+            {
+                case (byte)'i':
+                    var reader = new Utf8JsonReader(json);
+                    items.Add(JsonSerializer.Deserialize(ref reader, itemType)!);
+                    break;
+                case (byte)'d':
+                    return true;
+                case (byte)'e':
+                    error = WireProtocol.ReadError(json.IsSingleSegment ? json.FirstSpan : json.ToArray());
+                    return true;
+                default:
+                    error = new GrainRuntimeException($"unknown stream frame '{(char)kind}'");
+                    return true;
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}
