@@ -61,19 +61,23 @@ void parse_rope(const config_reader& r, model_config& c) {
     if (!r.j.contains("rope_scaling") || r.j["rope_scaling"].is_null()) return;
     const json& s = r.j["rope_scaling"];
     if (!s.is_object()) r.fail(ORLEANSLLM_ERR_FORMAT, "'rope_scaling' must be an object or null");
-    std::string type = s.contains("rope_type") ? s["rope_type"].get<std::string>()
-                       : s.contains("type")    ? s["type"].get<std::string>()
-                                               : "default";
+    if (!s.contains("rope_type") && !s.contains("type")) r.fail(ORLEANSLLM_ERR_FORMAT, "'rope_scaling' has neither 'rope_type' nor 'type'");
+    const std::string type = s.contains("rope_type") ? s["rope_type"].get<std::string>() : s["type"].get<std::string>();
     if (type == "default") return;
     if (type != "llama3") {
         r.fail(ORLEANSLLM_ERR_UNSUPPORTED, "unsupported rope_scaling type '" + type + "' (supported: default, llama3)");
     }
+    // Like the reference implementation, every llama3 key is required: a default would silently
+    // change the frequencies.
+    for (const char* key : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+        if (!s.contains(key) || !s[key].is_number()) r.fail(ORLEANSLLM_ERR_FORMAT, std::string("rope_scaling llama3 is missing '") + key + "'");
+    }
     config_reader sr{s, r.path + " rope_scaling"};
     c.rope.llama3_scaling = true;
-    c.rope.factor = static_cast<float>(sr.optional_number("factor", 8.0));
-    c.rope.low_freq_factor = static_cast<float>(sr.optional_number("low_freq_factor", 1.0));
-    c.rope.high_freq_factor = static_cast<float>(sr.optional_number("high_freq_factor", 4.0));
-    c.rope.original_max_positions = sr.optional_int("original_max_position_embeddings", 8192);
+    c.rope.factor = static_cast<float>(sr.optional_number("factor", 0.0));
+    c.rope.low_freq_factor = static_cast<float>(sr.optional_number("low_freq_factor", 0.0));
+    c.rope.high_freq_factor = static_cast<float>(sr.optional_number("high_freq_factor", 0.0));
+    c.rope.original_max_positions = sr.optional_int("original_max_position_embeddings", 0);
     if (c.rope.factor <= 0 || c.rope.high_freq_factor <= c.rope.low_freq_factor || c.rope.original_max_positions <= 0) {
         r.fail(ORLEANSLLM_ERR_FORMAT, "rope_scaling llama3 needs factor > 0 and high_freq_factor > low_freq_factor");
     }
@@ -151,7 +155,12 @@ model_config load_model_config(const std::string& model_dir) {
         }
         // Sliding-window attention narrower than the context would change results; refuse it
         // rather than silently attending to the full context.
-        const bool sliding_enabled = c.architecture == arch::mistral ? true : r.optional_bool("use_sliding_window", false);
+        // Mistral windows every layer; Qwen2/3 window the layers at or above max_window_layers
+        // when use_sliding_window is set.
+        bool sliding_enabled = c.architecture == arch::mistral;
+        if (c.architecture == arch::qwen2 || c.architecture == arch::qwen3) {
+            sliding_enabled = r.optional_bool("use_sliding_window", false) && r.optional_int("max_window_layers", 0) < c.n_layers;
+        }
         const int32_t window = r.optional_int("sliding_window", 0);
         if (sliding_enabled && window > 0 && window < c.max_position_embeddings) {
             r.fail(ORLEANSLLM_ERR_UNSUPPORTED, "sliding_window " + std::to_string(window) +

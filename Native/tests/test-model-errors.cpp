@@ -333,13 +333,9 @@ TEST_F(model_errors, llama3_rope_scaling_missing_key) {
                   std::string::npos)
             << r.message;
     }
-    // Reported to the lead: the engine currently defaults these keys. Skipped, not failed,
-    // until that is decided; the test turns strict by itself once the engine rejects them.
-    if (!accepted.empty()) {
-        std::string keys;
-        for (const auto& k : accepted) keys += " " + k;
-        GTEST_SKIP() << "engine accepts llama3 rope_scaling without:" << keys;
-    }
+    std::string keys;
+    for (const auto& k : accepted) keys += " " + k;
+    EXPECT_TRUE(accepted.empty()) << "engine accepts llama3 rope_scaling without:" << keys;
 }
 
 TEST_F(model_errors, rope_scaling_legacy_type_key_loads) {
