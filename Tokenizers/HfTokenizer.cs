@@ -30,6 +30,7 @@ public sealed class HfTokenizer
     private readonly AddedTokenMatcher _rawAddedTokens;
     private readonly AddedTokenMatcher _normalizedAddedTokens;
     private readonly Dictionary<string, AddedToken> _addedByContent;
+    private readonly Dictionary<string, AddedToken>.AlternateLookup<ReadOnlySpan<char>> _addedBySpan;
     private readonly bool[] _isSpecial;
     private readonly string _unknownToken;
     private readonly TokenizerFiles _files;
@@ -69,6 +70,7 @@ public sealed class HfTokenizer
             _addedByContent[normalized.Content] = token;
         }
         _normalizedAddedTokens = new AddedTokenMatcher(normalizedTokens);
+        _addedBySpan = _addedByContent.GetAlternateLookup<ReadOnlySpan<char>>();
 
         _unknownToken = modelConfig.OptionalString("unk_token") ?? "";
         var addedContents = AddedTokens.Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
@@ -190,6 +192,11 @@ public sealed class HfTokenizer
                 continue;
             }
             Piece piece = section.Text;
+            if (_addedBySpan.TryGetValue(piece.Span, out var addedSection))
+            {
+                ids.Add(addedSection.Id); // a section that is exactly an added token (the reference checks before normalizing)
+                continue;
+            }
             if (_normalizer is not null)
             {
                 string normalized = _normalizer.Normalize(piece.ToString());
@@ -219,7 +226,7 @@ public sealed class HfTokenizer
                 {
                     continue;
                 }
-                if (_addedByContent.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(subsection.Text.Span, out var whole))
+                if (_addedBySpan.TryGetValue(subsection.Text.Span, out var whole))
                 {
                     ids.Add(whole.Id);
                     continue;
@@ -252,11 +259,12 @@ public sealed class HfTokenizer
         return cleanUpTokenizationSpaces ?? CleanUpTokenizationSpaces ? CleanUp(text) : text;
     }
 
-    /// <summary>A streaming decoder: feed ids one at a time, get text as soon as it is stable (see <see cref="IncrementalDetokenizer"/>).</summary>
-    public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = false) =>
-        _pieces is not null
-            ? new IncrementalDetokenizer(this, _pieces, skipSpecialTokens)
-            : new IncrementalDetokenizer(this, null, skipSpecialTokens);
+    /// <summary>
+    /// A streaming decoder: feed ids one at a time, get text as soon as it is stable. Its output
+    /// equals <see cref="Decode"/> with the same arguments (see <see cref="IncrementalDetokenizer"/>).
+    /// </summary>
+    public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = false, bool? cleanUpTokenizationSpaces = null) =>
+        new(this, _pieces, skipSpecialTokens, cleanUpTokenizationSpaces ?? CleanUpTokenizationSpaces);
 
     /// <summary>Renders the chat template of tokenizer_config.json (ChatML when there is none) for simple role/content messages.</summary>
     public string ApplyChatTemplate(IEnumerable<ChatMessage> messages, bool addGenerationPrompt = true, ChatTemplateOptions? options = null)

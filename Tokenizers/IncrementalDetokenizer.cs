@@ -6,15 +6,17 @@ namespace OrleansLlm.Tokenizers;
 /// <summary>
 /// Streaming decoder for one generated sequence. <see cref="Add"/> returns only text that is
 /// valid UTF-8 and cannot change: bytes of a character split across tokens wait for the rest,
-/// and SentencePiece's leading-space strip is applied once. The concatenation of everything
-/// <see cref="Add"/> and <see cref="Flush"/> return equals
-/// <c>Decode(ids, skipSpecialTokens, cleanUpTokenizationSpaces: false)</c>. Not thread-safe.
+/// SentencePiece's leading-space strip is applied once, and text that the tokenization-space
+/// clean-up might still rewrite (" ." → ".") waits for the next character. The concatenation of
+/// everything <see cref="Add"/> and <see cref="Flush"/> return equals
+/// <c>Decode(ids, skipSpecialTokens, cleanUpTokenizationSpaces)</c>. Not thread-safe.
 /// </summary>
 public sealed class IncrementalDetokenizer
 {
     private readonly HfTokenizer _tokenizer;
     private readonly TokenPieceTable? _pieces;
     private readonly bool _skipSpecialTokens;
+    private readonly CleanUpStream? _cleanUp;
     private readonly System.Text.Decoder _utf8 = new UTF8Encoding(false, false).GetDecoder();
     private readonly StringBuilder _pending = new();
     private char[] _chars = new char[64];
@@ -25,9 +27,10 @@ public sealed class IncrementalDetokenizer
     private readonly List<int>? _ids;
     private int _emittedLength;
 
-    internal IncrementalDetokenizer(HfTokenizer tokenizer, TokenPieceTable? pieces, bool skipSpecialTokens)
+    internal IncrementalDetokenizer(HfTokenizer tokenizer, TokenPieceTable? pieces, bool skipSpecialTokens, bool cleanUpTokenizationSpaces)
     {
         _tokenizer = tokenizer;
+        _cleanUp = cleanUpTokenizationSpaces ? new CleanUpStream() : null;
         _pieces = pieces;
         _skipSpecialTokens = skipSpecialTokens;
         _stripRemaining = pieces?.StripCount ?? 0;
@@ -80,7 +83,7 @@ public sealed class IncrementalDetokenizer
             string full = _tokenizer.Decode(_ids!.ToArray(), _skipSpecialTokens, cleanUpTokenizationSpaces: false);
             if (full.Length > _emittedLength)
             {
-                output.Append(full, _emittedLength, full.Length - _emittedLength);
+                Emit(full.AsSpan(_emittedLength), output);
                 _emittedLength = full.Length;
             }
         }
@@ -88,6 +91,7 @@ public sealed class IncrementalDetokenizer
         {
             AppendDecoded([], flush: true, output);
         }
+        _cleanUp?.Flush(output);
         return output.ToString();
     }
 
@@ -117,7 +121,19 @@ public sealed class IncrementalDetokenizer
             text = text[1..];
             _stripRemaining--;
         }
-        output.Append(text);
+        Emit(text, output);
+    }
+
+    private void Emit(ReadOnlySpan<char> text, StringBuilder output)
+    {
+        if (_cleanUp is null)
+        {
+            output.Append(text);
+        }
+        else
+        {
+            _cleanUp.Append(text, output);
+        }
     }
 
     private void AddByRedecoding(int id, StringBuilder output)
@@ -126,8 +142,65 @@ public sealed class IncrementalDetokenizer
         string full = _tokenizer.Decode(_ids.ToArray(), _skipSpecialTokens, cleanUpTokenizationSpaces: false);
         if (full.Length > _emittedLength && !full.EndsWith('\uFFFD'))
         {
-            output.Append(full, _emittedLength, full.Length - _emittedLength);
+            Emit(full.AsSpan(_emittedLength), output);
             _emittedLength = full.Length;
         }
     }
+}
+
+/// <summary>
+/// The tokenization-space clean-up applied to a stream. Every clean-up pattern (" .", " n't",
+/// " ' ", ...) starts with a space and is made only of spaces, punctuation and the letters
+/// n t m s v e r ("pattern characters"); the passes only delete spaces. So a match, in any pass,
+/// starts at a space and stays inside one run of pattern characters: everything before the first
+/// space of the trailing run cleans up on its own and is emitted; only that tail waits.
+/// </summary>
+internal sealed class CleanUpStream
+{
+    private readonly StringBuilder _pending = new();
+
+    public void Append(ReadOnlySpan<char> text, StringBuilder output)
+    {
+        _pending.Append(text);
+        int runStart = _pending.Length;
+        while (runStart > 0 && IsPatternChar(_pending[runStart - 1]))
+        {
+            runStart--;
+        }
+        int cut = _pending.Length;
+        for (int i = runStart; i < _pending.Length; i++)
+        {
+            if (_pending[i] == ' ')
+            {
+                cut = i;
+                break;
+            }
+        }
+        if (cut > 0 && char.IsHighSurrogate(_pending[cut - 1]))
+        {
+            cut--;
+        }
+        if (cut > 0)
+        {
+            EmitPending(cut, output);
+        }
+    }
+
+    public void Flush(StringBuilder output)
+    {
+        if (_pending.Length > 0)
+        {
+            EmitPending(_pending.Length, output);
+        }
+    }
+
+    private void EmitPending(int length, StringBuilder output)
+    {
+        string head = _pending.ToString(0, length);
+        _pending.Remove(0, length);
+        output.Append(head.Contains(' ') ? HfTokenizer.CleanUp(head) : head);
+    }
+
+    private static bool IsPatternChar(char c) =>
+        c is ' ' or '.' or '?' or '!' or ',' or '\'' or 'n' or 't' or 'm' or 's' or 'v' or 'e' or 'r';
 }

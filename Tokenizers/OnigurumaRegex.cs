@@ -30,42 +30,43 @@ internal static class OnigurumaRegex
     {
         var sb = new StringBuilder(pattern.Length);
         bool inClass = false;
+        bool lastWasQuantifier = false;
         for (int i = 0; i < pattern.Length; i++)
         {
             char c = pattern[i];
+            bool quantifier = false;
             if (c == '\\' && i + 1 < pattern.Length)
             {
                 char next = pattern[i + 1];
-                if (next == 'x' && i + 2 < pattern.Length && pattern[i + 2] == '{')
+                int close = i + 2 < pattern.Length && pattern[i + 2] == '{' ? pattern.IndexOf('}', i + 3) : -1;
+                if (next == 'x' && close > 0
+                    && int.TryParse(pattern.AsSpan(i + 3, close - i - 3), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int cp) && cp < 0x10000)
                 {
-                    int close = pattern.IndexOf('}', i + 3);
-                    if (close > 0 && int.TryParse(pattern.AsSpan(i + 3, close - i - 3), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int cp) && cp < 0x10000)
-                    {
-                        sb.Append("\\u").Append(cp.ToString("X4", CultureInfo.InvariantCulture));
-                        i = close;
-                        continue;
-                    }
+                    sb.Append("\\u").Append(cp.ToString("X4", CultureInfo.InvariantCulture));
+                    i = close;
                 }
-                if (next == 'h')
+                else if (next is 'p' or 'P' && close > 0)
+                {
+                    sb.Append(pattern, i, close - i + 1);
+                    i = close;
+                }
+                else if (next == 'h')
                 {
                     sb.Append(inClass ? "0-9A-Fa-f" : "[0-9A-Fa-f]");
                     i++;
-                    continue;
                 }
-                sb.Append(c).Append(next);
-                i++;
-                continue;
-            }
-            if (inClass)
-            {
-                if (c == ']')
+                else
                 {
-                    inClass = false;
+                    sb.Append(c).Append(next);
+                    i++;
                 }
-                sb.Append(c);
-                continue;
             }
-            if (c == '[')
+            else if (inClass)
+            {
+                inClass = c != ']';
+                sb.Append(c);
+            }
+            else if (c == '[')
             {
                 inClass = true;
                 sb.Append(c);
@@ -79,24 +80,29 @@ internal static class OnigurumaRegex
                     sb.Append("\\]");
                     i++;
                 }
-                continue;
             }
-            if (c == '+' && i > 0 && pattern[i - 1] is '?' or '*' or '+' or '}' && !IsEscaped(pattern, i - 1))
+            else if (c == '+' && lastWasQuantifier)
             {
-                continue; // possessive quantifier: read as greedy
+                // possessive quantifier: read as greedy, as the reference does
             }
-            sb.Append(c);
+            else if (c is '?' or '*' or '+')
+            {
+                quantifier = !(c == '?' && sb.Length > 0 && sb[^1] == '('); // "(?" opens a group
+                sb.Append(c);
+            }
+            else if (c == '{' && pattern.IndexOf('}', i) is int end && end > i
+                && pattern.AsSpan(i + 1, end - i - 1).IndexOfAnyExcept("0123456789,") < 0)
+            {
+                sb.Append(pattern, i, end - i + 1);
+                i = end;
+                quantifier = true;
+            }
+            else
+            {
+                sb.Append(c);
+            }
+            lastWasQuantifier = quantifier;
         }
         return sb.ToString();
-    }
-
-    private static bool IsEscaped(string pattern, int index)
-    {
-        int backslashes = 0;
-        for (int i = index - 1; i >= 0 && pattern[i] == '\\'; i--)
-        {
-            backslashes++;
-        }
-        return backslashes % 2 == 1;
     }
 }

@@ -29,7 +29,9 @@ internal static class BenchEngineCommand
                 var output = r.GetValue(scenario) switch
                 {
                     "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress), AppHostJson.Default.DecodeBenchResult),
-                    var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode)"),
+                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress), ThroughputBenchJson.Default.ThroughputBenchResult),
+                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress), MultiTurnBenchJson.Default.MultiTurnBenchResult),
+                    var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode, throughput, multi-turn)"),
                 };
                 Console.WriteLine(output);
                 await Task.CompletedTask;

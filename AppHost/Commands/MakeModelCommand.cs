@@ -12,18 +12,18 @@ internal static class MakeModelCommand
     {
         var arch = new Option<string?>("--arch")
         {
-            Description = "Architecture family (default: the preset's own): " + string.Join(", ", ModelArchitectures.Names),
+            Description = "Architecture family whose features apply to the preset's shapes (default: the preset's own)",
         };
         arch.AcceptOnlyFromAmong([.. ModelArchitectures.Names]);
         var preset = new Option<string>("--preset")
         {
-            Description = "Shapes of a real model: " + string.Join(", ", ModelPresets.Names),
+            Description = "Shapes of a real model (tiny: a few MB, for tests)",
             Required = true,
         };
         preset.AcceptOnlyFromAmong([.. ModelPresets.Names]);
         var dtype = new Option<string>("--dtype")
         {
-            Description = "Element type of the weights: " + string.Join(", ", TensorDTypes.Names),
+            Description = "Element type of the weights",
             DefaultValueFactory = _ => "bf16",
         };
         dtype.AcceptOnlyFromAmong([.. TensorDTypes.Names]);
@@ -45,10 +45,36 @@ internal static class MakeModelCommand
         {
             Description = "Overwrite the model files in a non-empty --out folder",
         };
+        // Hidden: lets tests of sharded loading make a small sharded model.
+        var maxShardBytes = new Option<long>("--max-shard-bytes")
+        {
+            Description = "Tensor bytes per safetensors file before the weights are sharded",
+            DefaultValueFactory = _ => SafetensorsLayout.DefaultMaxShardBytes,
+            Hidden = true,
+        };
+        maxShardBytes.Validators.Add(result =>
+        {
+            long value = result.GetValueOrDefault<long>();
+            if (value <= 0)
+            {
+                result.AddError($"--max-shard-bytes must be positive, not {value}");
+            }
+        });
+
+        foreach (Option folder in new Option[] { outDirectory, tokenizer })
+        {
+            folder.Validators.Add(result =>
+            {
+                if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string?>()))
+                {
+                    result.AddError($"{folder.Name} needs a folder path, not an empty string");
+                }
+            });
+        }
 
         var command = new Command("make-model", "Write a random-weight model (config.json, safetensors, tokenizer) in Hugging Face format")
         {
-            arch, preset, dtype, seed, outDirectory, tokenizer, force,
+            arch, preset, dtype, seed, outDirectory, tokenizer, force, maxShardBytes,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -64,7 +90,10 @@ internal static class MakeModelCommand
                 parseResult.GetValue(seed),
                 Path.GetFullPath(parseResult.GetRequiredValue(outDirectory)),
                 parseResult.GetValue(tokenizer) is { } t ? Path.GetFullPath(t) : null,
-                parseResult.GetValue(force));
+                parseResult.GetValue(force))
+            {
+                MaxShardBytes = parseResult.GetValue(maxShardBytes),
+            };
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             bool interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;

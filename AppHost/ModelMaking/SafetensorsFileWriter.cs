@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace OrleansLlm.AppHost.ModelMaking;
@@ -37,19 +38,27 @@ internal static class SafetensorsFileWriter
             CancellationToken = cancellationToken,
         };
         int bufferBytes = ElementsPerChunk * dtype.ByteSize();
-        Parallel.ForEach(
-            Chunks(shard, dtype),
-            options,
-            () => new byte[bufferBytes],
-            (chunk, _, buffer) =>
-            {
-                int bytes = chunk.ElementCount * dtype.ByteSize();
-                WeightGenerator.Fill(buffer, chunk.Tensor, seed, dtype, chunk.FirstElement, chunk.ElementCount);
-                RandomAccess.Write(file, buffer.AsSpan(0, bytes), chunk.FileOffset);
-                onBytesWritten?.Invoke(bytes);
-                return buffer;
-            },
-            _ => { });
+        try
+        {
+            Parallel.ForEach(
+                Chunks(shard, dtype),
+                options,
+                () => new byte[bufferBytes],
+                (chunk, _, buffer) =>
+                {
+                    int bytes = chunk.ElementCount * dtype.ByteSize();
+                    WeightGenerator.Fill(buffer, chunk.Tensor, seed, dtype, chunk.FirstElement, chunk.ElementCount);
+                    RandomAccess.Write(file, buffer.AsSpan(0, bytes), chunk.FileOffset);
+                    onBytesWritten?.Invoke(bytes);
+                    return buffer;
+                },
+                _ => { });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Parallel.ForEach wraps a worker's failure (say, disk full); surface the first one as itself.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     private static IEnumerable<Chunk> Chunks(SafetensorsShard shard, TensorDType dtype)

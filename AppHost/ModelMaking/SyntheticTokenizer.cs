@@ -8,9 +8,11 @@ namespace OrleansLlm.AppHost.ModelMaking;
 /// <summary>
 /// A byte-level BPE tokenizer that fills a vocabulary of any size, for models made without a real
 /// tokenizer. Ids 0–255 are the 256 byte symbols (GPT-2's byte-to-unicode alphabet, id = byte
-/// value); then come merges that build letter strings one letter at a time (`Ġ`+`t`, `Ġt`+`h`, …:
-/// a space or a letter followed by lower-case letters), so every merge's parts already exist and
-/// ordinary English text compresses; the last ids are ChatML special tokens.
+/// value); then merges that grow letter strings one letter at a time in three families: words
+/// after a space (`Ġ`+`w`, `Ġw`+`o`, …, also `Ġ`+`L`; half the merges), capitalised words (15%), and bare
+/// lower-case runs (the rest). The space family ranks first, so BPE grows a word from its start
+/// before it pairs the letters inside it, and English compresses to about three characters per
+/// token. The last ids are ChatML special tokens.
 /// </summary>
 internal sealed class SyntheticTokenizer
 {
@@ -24,6 +26,7 @@ internal sealed class SyntheticTokenizer
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     private const string LowerLetters = "abcdefghijklmnopqrstuvwxyz";
+    private const string UpperLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
     private SyntheticTokenizer(List<string> vocab, List<(string Left, string Right)> merges, int firstSpecialId)
     {
@@ -60,25 +63,39 @@ internal sealed class SyntheticTokenizer
 
         var merges = new List<(string, string)>();
         int mergeCount = vocabSize - minimum;
-        // Level n holds strings of n symbols: a level-(n-1) string followed by a lower-case letter.
-        // Each level is visited in a fixed pseudo-random order (a stride coprime to its size), so a
-        // vocabulary that fills a level only in part still covers all of its prefixes.
-        List<string> previous = ["Ġ", .. LowerLetters.Select(c => c.ToString()), .. LowerLetters.ToUpperInvariant().Select(c => c.ToString())];
-        while (merges.Count < mergeCount)
+        int spaceWords = mergeCount / 2;
+        int capitalWords = mergeCount * 15 / 100;
+        AddFamily(["Ġ"], LowerLetters + UpperLetters, spaceWords);
+        AddFamily(UpperLetters.Select(c => c.ToString()).ToList(), LowerLetters, capitalWords);
+        AddFamily(LowerLetters.Select(c => c.ToString()).ToList(), LowerLetters, mergeCount - spaceWords - capitalWords);
+
+        // A family grows its roots one letter at a time (the first from firstLetters, then
+        // lower-case), level by level: level n holds n-symbol strings, each a level n-1 string
+        // plus a letter, so every merge's parts exist before it. A level is visited in a fixed
+        // pseudo-random order (a stride coprime to its size), so a level filled only in part
+        // still spreads over all of its prefixes.
+        void AddFamily(List<string> roots, string firstLetters, int budget)
         {
-            long candidates = (long)previous.Count * LowerLetters.Length;
-            long stride = CoprimeStride(candidates);
-            var level = new List<string>();
-            for (long k = 0; k < candidates && merges.Count < mergeCount; k++)
+            var previous = roots;
+            string letters = firstLetters;
+            int added = 0;
+            while (added < budget)
             {
-                long index = (long)((UInt128)k * (ulong)stride % (ulong)candidates);
-                string left = previous[(int)(index / LowerLetters.Length)];
-                string right = LowerLetters[(int)(index % LowerLetters.Length)].ToString();
-                merges.Add((left, right));
-                vocab.Add(left + right);
-                level.Add(left + right);
+                long candidates = (long)previous.Count * letters.Length;
+                long stride = CoprimeStride(candidates);
+                var level = new List<string>();
+                for (long k = 0; k < candidates && added < budget; k++, added++)
+                {
+                    long index = (long)((UInt128)k * (ulong)stride % (ulong)candidates);
+                    string left = previous[(int)(index / letters.Length)];
+                    string right = letters[(int)(index % letters.Length)].ToString();
+                    merges.Add((left, right));
+                    vocab.Add(left + right);
+                    level.Add(left + right);
+                }
+                previous = level;
+                letters = LowerLetters;
             }
-            previous = level;
         }
         return new SyntheticTokenizer(vocab, merges, vocab.Count);
     }

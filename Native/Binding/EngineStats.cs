@@ -21,5 +21,9 @@ public sealed record EngineStats(
     public double KvWasteRatio => KvSlotsAllocated == 0 ? 0.0 : (double)(KvSlotsAllocated - KvTokensStored) / KvSlotsAllocated;
 }
 
-/// <summary>What one engine step did.</summary>
-public readonly record struct EngineStepInfo(int ScheduledTokens, int ScheduledRequests, int Outputs);
+/// <summary>What one engine step did, and how long the native step took.</summary>
+public readonly record struct EngineStepInfo(int ScheduledTokens, int ScheduledRequests, int Outputs, TimeSpan Duration)
+{
+    /// <summary>Every scheduled request computed exactly one token: no prompt in the batch.</summary>
+    public bool IsDecodeOnly => ScheduledTokens > 0 && ScheduledTokens == ScheduledRequests;
+}

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
@@ -197,7 +198,9 @@ public sealed class NativeEngine : IDisposable
 
     private unsafe void Step()
     {
+        var started = Stopwatch.GetTimestamp();
         NativeMethods.Check(NativeMethods.EngineStep(_handle, out var output));
+        var duration = Stopwatch.GetElapsedTime(started);
         for (var i = 0; i < output.NOutputs; i++)
         {
             Dispatch(in output.Outputs[i]);
@@ -212,7 +215,7 @@ public sealed class NativeEngine : IDisposable
         }
         if (output.NScheduledTokens > 0 || output.NOutputs > 0)
         {
-            StepCompleted?.Invoke(new EngineStepInfo(output.NScheduledTokens, output.NScheduledRequests, output.NOutputs));
+            StepCompleted?.Invoke(new EngineStepInfo(output.NScheduledTokens, output.NScheduledRequests, output.NOutputs, duration));
         }
     }
 

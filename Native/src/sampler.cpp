@@ -113,24 +113,32 @@ sample_result sampler::sample(const float* logits, const sampling_params& p, uin
         double total = 0.0;
         for (size_t i = 0; i < kept; i++) total += pr[i];
         if (p.top_p < 1.0f) {
+            // The nucleus is usually a few tokens: sort the most likely 64 first and widen only
+            // while their mass falls short (exact, without sorting the whole vocabulary).
             std::vector<size_t> order(kept);
             for (size_t i = 0; i < kept; i++) order[i] = i;
-            std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-                return pr[a] > pr[b] || (pr[a] == pr[b] && cand[a] < cand[b]);
-            });
-            double target = double(p.top_p) * total;
+            auto more_probable = [&](size_t a, size_t b) { return pr[a] > pr[b] || (pr[a] == pr[b] && cand[a] < cand[b]); };
+            const double target = double(p.top_p) * total;
+            size_t n_sorted = std::min<size_t>(kept, 64);
+            size_t n_keep = 0;
             double cum = 0.0;
-            std::vector<int32_t> top_cand;
-            std::vector<float> top_pr;
-            for (size_t i : order) {
-                top_cand.push_back(cand[i]);
-                top_pr.push_back(pr[i]);
-                cum += pr[i];
-                if (cum >= target) break;
+            while (true) {
+                std::partial_sort(order.begin(), order.begin() + long(n_sorted), order.end(), more_probable);
+                cum = 0.0;
+                n_keep = 0;
+                while (n_keep < n_sorted && cum < target) cum += pr[order[n_keep++]];
+                if (cum >= target || n_sorted == kept) break;
+                n_sorted = std::min(kept, n_sorted * 4);
+            }
+            std::vector<int32_t> top_cand(n_keep);
+            std::vector<float> top_pr(n_keep);
+            for (size_t i = 0; i < n_keep; i++) {
+                top_cand[i] = cand[order[i]];
+                top_pr[i] = pr[order[i]];
             }
             cand = top_cand;
             std::copy(top_pr.begin(), top_pr.end(), pr.begin());
-            kept = cand.size();
+            kept = n_keep;
             total = cum;
         }
         double u = sampler_uniform(seed, n_tokens - n_prompt) * total;

@@ -240,3 +240,19 @@ TEST(Sampler, InvalidParametersAreRejectedWithAMessage) {
     olm::sampling_params ok;
     EXPECT_NO_THROW(olm::validate_sampling_params(ok, 100));
 }
+
+TEST(Sampler, TopPWidensBeyondTheFirstSortedTokensWhenTheDistributionIsFlat) {
+    const int32_t V = 1000;
+    std::vector<float> flat(V, 0.5f);  // ties broken by id: the nucleus of 0.5 is tokens 0..499
+    olm::sampler s(V);
+    olm::sampling_params p;
+    p.top_p = 0.5f;
+    int32_t prompt[1] = {0};
+    int32_t max_seen = 0;
+    for (uint64_t seed = 0; seed < 4000; seed++) {
+        int32_t t = s.sample(flat.data(), p, seed, prompt, 1, 1).token_id;
+        ASSERT_LT(t, 500);
+        max_seen = std::max(max_seen, t);
+    }
+    EXPECT_GT(max_seen, 480);
+}

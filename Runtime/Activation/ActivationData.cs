@@ -22,6 +22,7 @@ internal sealed class ActivationData : IGrainContext
     private readonly SemaphoreSlim _callLock = new(1, 1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _lock = new();
     private readonly List<IStateLoader> _states = [];
     private int _inFlight;
     private long _lastUsedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -104,7 +105,7 @@ internal sealed class ActivationData : IGrainContext
                 Instance = grain;
                 return true;
             });
-            lock (_states)
+            lock (_lock)
             {
                 State = ActivationState.Active;
             }
@@ -210,7 +211,7 @@ internal sealed class ActivationData : IGrainContext
 
     private void Enter()
     {
-        lock (_states)
+        lock (_lock)
         {
             if (State != ActivationState.Active)
             {
@@ -222,7 +223,7 @@ internal sealed class ActivationData : IGrainContext
 
     private void Exit()
     {
-        lock (_states)
+        lock (_lock)
         {
             if (--_inFlight == 0 && State == ActivationState.Deactivating)
             {
@@ -234,7 +235,7 @@ internal sealed class ActivationData : IGrainContext
     /// <summary>Stops admitting calls, waits for running ones, runs OnDeactivateAsync and releases the lease.</summary>
     public Task DeactivateAsync(DeactivationReason reason, TimeSpan drainTimeout)
     {
-        lock (_states)
+        lock (_lock)
         {
             if (_deactivation is not null)
             {
@@ -295,7 +296,7 @@ internal sealed class ActivationData : IGrainContext
     /// <summary>Removes the activation at once (lease lost: no more turns, nothing written).</summary>
     public void Drop()
     {
-        lock (_states)
+        lock (_lock)
         {
             State = ActivationState.Deactivated;
         }

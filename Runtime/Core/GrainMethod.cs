@@ -17,16 +17,17 @@ internal enum GrainMethodKind
 /// of its parameters and result, and a compiled delegate that calls the method on a grain. The hot
 /// path uses only these cached objects, never reflection.
 /// </summary>
-internal abstract class GrainMethod
+internal abstract class GrainMethod(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] parameterTypes, bool alwaysInterleave)
 {
     /// <summary>(grain, arguments without the cancellation token, token) → the method's Task or IAsyncEnumerable.</summary>
-    public required Func<object, object?[], CancellationToken, object> Invoker { get; init; }
+    public Func<object, object?[], CancellationToken, object> Invoker { get; } = invoker;
 
-    public required string Name { get; init; }
+    /// <summary><c>Interface.Method</c>.</summary>
+    public string Name { get; } = name;
 
-    public required JsonTypeInfo[] ParameterTypes { get; init; }
+    public JsonTypeInfo[] ParameterTypes { get; } = parameterTypes;
 
-    public required bool AlwaysInterleave { get; init; }
+    public bool AlwaysInterleave { get; } = alwaysInterleave;
 
     public abstract GrainMethodKind Kind { get; }
 
@@ -112,35 +113,24 @@ internal abstract class GrainMethod
         }
         var invoker = CompileInvoker(interfaceType, method, parameters, tokenIndex);
         var interleave = method.GetCustomAttribute<AlwaysInterleaveAttribute>() is not null;
+        object[] common = [name, invoker, types.ToArray(), interleave];
         var returnType = method.ReturnType;
         if (returnType == typeof(Task))
         {
-            return new TaskMethod { Name = name, Invoker = invoker, ParameterTypes = [.. types], AlwaysInterleave = interleave };
+            return new TaskMethod(name, invoker, [.. types], interleave);
         }
         if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))
         {
             var result = returnType.GetGenericArguments()[0];
-            var closed = typeof(TaskMethod<>).MakeGenericType(result);
-            var created = (GrainMethod)Activator.CreateInstance(closed, ResolveType(json, result, name))!;
-            return Init(created, name, invoker, types, interleave);
+            return (GrainMethod)Activator.CreateInstance(typeof(TaskMethod<>).MakeGenericType(result), [.. common, ResolveType(json, result, name)])!;
         }
         if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
         {
             var item = returnType.GetGenericArguments()[0];
-            var closed = typeof(StreamMethod<>).MakeGenericType(item);
-            var created = (GrainMethod)Activator.CreateInstance(closed, ResolveType(json, item, name))!;
-            return Init(created, name, invoker, types, interleave);
+            return (GrainMethod)Activator.CreateInstance(typeof(StreamMethod<>).MakeGenericType(item), [.. common, ResolveType(json, item, name)])!;
         }
         throw new ArgumentException($"grain method {name} must return Task, Task<T> or IAsyncEnumerable<T>, not {returnType.Name}");
     }
-
-    private static GrainMethod Init(GrainMethod created, string name, Func<object, object?[], CancellationToken, object> invoker, List<JsonTypeInfo> types, bool interleave)
-    {
-        // required members are set through a shallow copy: the generic subclasses are created by type
-        return created.With(name, invoker, [.. types], interleave);
-    }
-
-    protected abstract GrainMethod With(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] types, bool interleave);
 
     private static JsonTypeInfo ResolveType(JsonSerializerOptions json, Type type, string method)
     {
@@ -173,58 +163,34 @@ internal abstract class GrainMethod
     }
 }
 
-internal sealed class TaskMethod : GrainMethod
+internal sealed class TaskMethod(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] parameterTypes, bool alwaysInterleave)
+    : GrainMethod(name, invoker, parameterTypes, alwaysInterleave)
 {
     public override GrainMethodKind Kind => GrainMethodKind.Task;
-
-    protected override GrainMethod With(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] types, bool interleave) =>
-        new TaskMethod { Name = name, Invoker = invoker, ParameterTypes = types, AlwaysInterleave = interleave };
 }
 
 /// <summary>A method returning <c>Task&lt;TResult&gt;</c>.</summary>
-internal sealed class TaskMethod<TResult> : GrainMethod
+internal sealed class TaskMethod<TResult>(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] parameterTypes,
+    bool alwaysInterleave, JsonTypeInfo resultType) : GrainMethod(name, invoker, parameterTypes, alwaysInterleave)
 {
-    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
-    public TaskMethod(JsonTypeInfo resultType)
-    {
-        ResultType = (JsonTypeInfo<TResult>)resultType;
-        Name = "";
-        Invoker = static (_, _, _) => throw new InvalidOperationException();
-        ParameterTypes = [];
-    }
-
-    public JsonTypeInfo<TResult> ResultType { get; }
+    public JsonTypeInfo<TResult> ResultType { get; } = (JsonTypeInfo<TResult>)resultType;
 
     public override GrainMethodKind Kind => GrainMethodKind.TaskOfResult;
 
     /// <summary>Writes the result of a completed <c>Task&lt;TResult&gt;</c>.</summary>
     public override void WriteResult(Utf8JsonWriter writer, object completedTask) =>
         JsonSerializer.Serialize(writer, ((Task<TResult>)completedTask).Result, ResultType);
-
-    protected override GrainMethod With(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] types, bool interleave) =>
-        new TaskMethod<TResult>(ResultType) { Name = name, Invoker = invoker, ParameterTypes = types, AlwaysInterleave = interleave };
 }
 
 /// <summary>A method returning <c>IAsyncEnumerable&lt;TItem&gt;</c>.</summary>
-internal sealed class StreamMethod<TItem> : GrainMethod
+internal sealed class StreamMethod<TItem>(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] parameterTypes,
+    bool alwaysInterleave, JsonTypeInfo itemType) : GrainMethod(name, invoker, parameterTypes, alwaysInterleave)
 {
-    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
-    public StreamMethod(JsonTypeInfo itemType)
-    {
-        ItemType = (JsonTypeInfo<TItem>)itemType;
-        Name = "";
-        Invoker = static (_, _, _) => throw new InvalidOperationException();
-        ParameterTypes = [];
-    }
-
-    public JsonTypeInfo<TItem> ItemType { get; }
+    public JsonTypeInfo<TItem> ItemType { get; } = (JsonTypeInfo<TItem>)itemType;
 
     public override GrainMethodKind Kind => GrainMethodKind.Stream;
 
     public override Task ServeStreamAsync(ActivationCatalog catalog, GrainId grainId, GrainInterfaceInfo info, object?[] arguments,
         Microsoft.AspNetCore.Http.HttpContext context, CancellationToken cancellationToken) =>
         StreamServer.ServeAsync(catalog, grainId, info, this, arguments, context, cancellationToken);
-
-    protected override GrainMethod With(string name, Func<object, object?[], CancellationToken, object> invoker, JsonTypeInfo[] types, bool interleave) =>
-        new StreamMethod<TItem>(ItemType) { Name = name, Invoker = invoker, ParameterTypes = types, AlwaysInterleave = interleave };
 }

@@ -9,7 +9,6 @@ namespace OrleansLlm.Runtime;
 /// </summary>
 public sealed class ClusterClient : IGrainFactory, IAsyncDisposable
 {
-    private readonly IClusterStore _store;
     private readonly MembershipView _view;
     private readonly SiloTransportClient _transport;
     private readonly MembershipAgent _agent;
@@ -19,7 +18,6 @@ public sealed class ClusterClient : IGrainFactory, IAsyncDisposable
 
     public ClusterClient(ClusterOptions options, GrainRegistry registry, IClusterStore store, ILoggerFactory? loggerFactory = null)
     {
-        _store = store;
         var types = registry.Build();
         _view = new MembershipView(options.DeathTimeout);
         _transport = new SiloTransportClient(options);
@@ -45,6 +43,5 @@ public sealed class ClusterClient : IGrainFactory, IAsyncDisposable
         await _loop;
         _transport.Dispose();
         _stopping.Dispose();
-        GC.KeepAlive(_store);
     }
 }

@@ -19,10 +19,7 @@ public sealed class ClusterOptions
     /// <summary>Default time a call may take, retries of unexecuted attempts included.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Use https between processes (silos then need <see cref="SiloOptions.TlsCertificate"/>).</summary>
-    public bool UseTls { get; init; }
-
-    /// <summary>Validates silo certificates when <see cref="UseTls"/> is on; null uses the system's validation.</summary>
+    /// <summary>Validates the certificates of silos that serve https (see <see cref="SiloOptions.TlsCertificate"/>); null uses the system's validation.</summary>
     public RemoteCertificateValidationCallback? RemoteCertificateValidation { get; init; }
 }
 
@@ -48,6 +45,7 @@ public sealed class SiloOptions
     /// <summary>An activation idle for this long is deactivated.</summary>
     public TimeSpan CollectionAge { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Serve https with this certificate (the silo's address in membership then says https); null serves cleartext HTTP/2.</summary>
     public X509Certificate2? TlsCertificate { get; init; }
 
     /// <summary>Application services handed to grains through <see cref="IGrainContext.Services"/>.</summary>

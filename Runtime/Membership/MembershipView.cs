@@ -10,9 +10,12 @@ namespace OrleansLlm.Runtime;
 internal sealed class MembershipView(TimeSpan deathTimeout)
 {
     private readonly ConcurrentDictionary<string, long> _suspectedUntil = new();
-    private volatile Snapshot _snapshot = new([], new Dictionary<string, SiloRecord>(), []);
+    private volatile Snapshot _snapshot = new([], [], new Dictionary<string, SiloRecord>(), []);
 
     public event Action? Changed;
+
+    /// <summary>Raised with the id of a silo that was declared dead or removed from membership.</summary>
+    public event Action<string>? SiloLeft;
 
     public IReadOnlyList<SiloRecord> LiveSilos
     {
@@ -35,8 +38,8 @@ internal sealed class MembershipView(TimeSpan deathTimeout)
     public bool IsLive(string siloId)
     {
         var snapshot = _snapshot;
-        return snapshot.ById.TryGetValue(siloId, out var silo) && snapshot.Live.Contains(silo)
-            && (!_suspectedUntil.TryGetValue(siloId, out var until) || until < Stopwatch.GetTimestamp());
+        return snapshot.LiveIds.Contains(siloId)
+            && (_suspectedUntil.IsEmpty || !_suspectedUntil.TryGetValue(siloId, out var until) || until < Stopwatch.GetTimestamp());
     }
 
     public void Update(MembershipSnapshot membership)
@@ -46,13 +49,20 @@ internal sealed class MembershipView(TimeSpan deathTimeout)
             .OrderBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
         var previous = _snapshot;
-        _snapshot = new Snapshot(live, membership.Silos.ToDictionary(s => s.Id), membership.Silos);
+        _snapshot = new Snapshot(live, [.. live.Select(s => s.Id)], membership.Silos.ToDictionary(s => s.Id), membership.Silos);
         var now = Stopwatch.GetTimestamp();
         foreach (var (id, until) in _suspectedUntil)
         {
             if (until < now)
             {
                 _suspectedUntil.TryRemove(id, out _);
+            }
+        }
+        foreach (var (id, before) in previous.ById)
+        {
+            if (before.Status != SiloStatus.Dead && (!_snapshot.ById.TryGetValue(id, out var after) || after.Status == SiloStatus.Dead))
+            {
+                SiloLeft?.Invoke(id);
             }
         }
         if (!previous.Live.Select(s => s.Id).SequenceEqual(live.Select(s => s.Id)))
@@ -68,5 +78,5 @@ internal sealed class MembershipView(TimeSpan deathTimeout)
         Changed?.Invoke();
     }
 
-    private sealed record Snapshot(List<SiloRecord> Live, Dictionary<string, SiloRecord> ById, IReadOnlyList<SiloRecord> All);
+    private sealed record Snapshot(List<SiloRecord> Live, HashSet<string> LiveIds, Dictionary<string, SiloRecord> ById, IReadOnlyList<SiloRecord> All);
 }

@@ -42,10 +42,11 @@ internal sealed class CallPipeline
             })
             .Build();
         _view.Changed += () => _directoryCache.Clear();
+        _view.SiloLeft += _transport.AbandonSilo;
     }
 
     // a silo that just started appears in membership within a heartbeat period or two
-    private TimeSpan PlacementPatience => TimeSpan.FromTicks(Math.Max(_options.HeartbeatPeriod.Ticks * 3, TimeSpan.FromSeconds(1).Ticks));
+    private TimeSpan PlacementPatience => TimeSpan.FromTicks(Math.Max(_options.HeartbeatPeriod.Ticks * 3, TimeSpan.FromSeconds(3).Ticks));
 
     /// <summary>Set on silos: calls to grains placed here run in this process without HTTP.</summary>
     public (LocalSilo Silo, ActivationCatalog Catalog)? Local { get; set; }
@@ -133,12 +134,17 @@ internal sealed class CallPipeline
                 call.Remote = true;
                 result = await _transport.InvokeAsync(target, call.GrainId, call.Interface, call.Method, call.ResultType, call.Arguments, cancellationToken);
             }
-            _directoryCache[call.GrainId] = (target.Id, target.Address);
+            Remember(call.GrainId, target);
             return result;
         }
         catch (CallNotExecutedException e)
         {
             OnNotExecuted(call, target, e);
+            throw;
+        }
+        catch (CallOutcomeUnknownException)
+        {
+            _directoryCache.TryRemove(call.GrainId, out _);
             throw;
         }
     }
@@ -161,7 +167,7 @@ internal sealed class CallPipeline
                 call.Remote = true;
                 items = await _transport.OpenStreamAsync(target, call.GrainId, call.Interface, method, call.Arguments, startToken);
             }
-            _directoryCache[call.GrainId] = (target.Id, target.Address);
+            Remember(call.GrainId, target);
             return items;
         }
         catch (CallNotExecutedException e)
@@ -171,12 +177,28 @@ internal sealed class CallPipeline
         }
     }
 
+    private void Remember(GrainId grainId, SiloRecord target)
+    {
+        if (!_directoryCache.TryGetValue(grainId, out var cached) || cached.SiloId != target.Id)
+        {
+            _directoryCache[grainId] = (target.Id, target.Address);
+        }
+    }
+
     private SiloRecord Resolve<TResult>(CallState<TResult> call)
     {
-        if (_directoryCache.TryGetValue(call.GrainId, out var cached) && _view.Find(cached.SiloId) is not { Status: SiloStatus.Dead }
-            && (_view.Find(cached.SiloId) is null || _view.IsLive(cached.SiloId)))
+        if (_directoryCache.TryGetValue(call.GrainId, out var cached))
         {
-            return _view.Find(cached.SiloId) ?? new SiloRecord(cached.SiloId, "", cached.Address, new Dictionary<string, string>(), SiloStatus.Active, 0);
+            // an owner missing from this process's view has just joined: trust the directory
+            var known = _view.Find(cached.SiloId);
+            if (known is null)
+            {
+                return new SiloRecord(cached.SiloId, "", cached.Address, new Dictionary<string, string>(), SiloStatus.Active, 0);
+            }
+            if (_view.IsLive(cached.SiloId))
+            {
+                return known;
+            }
         }
         var director = call.Interface.Placement ?? (call.Interface.Pinned ? PinnedPlacement.Instance : RendezvousPlacement.Instance);
         try

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -15,6 +16,11 @@ namespace OrleansLlm.Runtime;
 internal sealed class SiloTransportClient : IDisposable
 {
     private readonly HttpClient _http;
+
+    // one token per target silo, cancelled when membership declares the silo dead: calls in flight
+    // to it then fail at once (outcome unknown) instead of waiting on a frozen connection
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _lifetimes = new();
+    private readonly ConcurrentDictionary<string, bool> _abandoned = new();
 
     public SiloTransportClient(ClusterOptions options)
     {
@@ -37,30 +43,45 @@ internal sealed class SiloTransportClient : IDisposable
     public async Task<TResult?> InvokeAsync<TResult>(SiloRecord target, GrainId grainId, GrainInterfaceInfo info, GrainMethod method,
         JsonTypeInfo<TResult>? resultType, object?[] arguments, CancellationToken cancellationToken)
     {
+        var lifetime = Lifetime(target);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime);
         using var request = CreateRequest(target, grainId, info, method, arguments);
-        using var response = await SendAsync(target, request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        var body = await ReadBodyAsync(target, response, cancellationToken);
-        ThrowIfFailed(target, response, body);
-        return resultType is null ? default : JsonSerializer.Deserialize(body, resultType);
+        try
+        {
+            using var response = await SendAsync(target, request, HttpCompletionOption.ResponseContentRead, linked.Token);
+            var body = await ReadBodyAsync(target, response, linked.Token);
+            ThrowIfFailed(target, response, body);
+            return resultType is null ? default : JsonSerializer.Deserialize(body, resultType);
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw SiloLeftDuringCall(target, request);
+        }
     }
 
     /// <summary>Starts a streaming call; returns once the callee admitted it (status 200).</summary>
     public async Task<IAsyncEnumerable<TItem>> OpenStreamAsync<TItem>(SiloRecord target, GrainId grainId, GrainInterfaceInfo info,
         StreamMethod<TItem> method, object?[] arguments, CancellationToken startToken)
     {
+        var lifetime = Lifetime(target);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(startToken, lifetime);
         var request = CreateRequest(target, grainId, info, method, arguments);
         HttpResponseMessage? response = null;
         try
         {
-            response = await SendAsync(target, request, HttpCompletionOption.ResponseHeadersRead, startToken);
+            response = await SendAsync(target, request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                var body = await ReadBodyAsync(target, response, startToken);
+                var body = await ReadBodyAsync(target, response, linked.Token);
                 ThrowIfFailed(target, response, body);
             }
-            var items = ReadItemsAsync(target, request, response, method, default);
+            var items = ReadItemsAsync(target, request, response, method, lifetime, default);
             response = null;
             return items;
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested && !startToken.IsCancellationRequested)
+        {
+            throw SiloLeftDuringCall(target, request);
         }
         finally
         {
@@ -71,6 +92,30 @@ internal sealed class SiloTransportClient : IDisposable
             }
         }
     }
+
+    /// <summary>The silo was declared dead or left: fail the calls in flight to it, refuse new ones.</summary>
+    public void AbandonSilo(string siloId)
+    {
+        _abandoned[siloId] = true;
+        if (_lifetimes.TryRemove(siloId, out var lifetime))
+        {
+            lifetime.Cancel();
+        }
+    }
+
+    private CancellationToken Lifetime(SiloRecord target)
+    {
+        if (_abandoned.ContainsKey(target.Id))
+        {
+            throw new CallNotExecutedException($"silo {target.Id} has left the cluster") { Unreachable = true };
+        }
+        return _lifetimes.GetOrAdd(target.Id, _ => new CancellationTokenSource()).Token;
+    }
+
+    private static GrainRuntimeException SiloLeftDuringCall(SiloRecord target, HttpRequestMessage? request = null) =>
+        request is not null && !BodySent(request)
+            ? new CallNotExecutedException($"silo {target.Id} was declared dead before the call was sent") { Unreachable = true }
+            : new CallOutcomeUnknownException($"silo {target.Id} was declared dead during the call; it may or may not have run", null);
 
     /// <summary>True if the silo at the record's address answers with the record's id.</summary>
     public async Task<bool> ProbeAsync(SiloRecord silo, TimeSpan timeout)
@@ -99,7 +144,7 @@ internal sealed class SiloTransportClient : IDisposable
         {
             method.WriteArguments(writer, arguments);
         }
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        var content = new CallContent(buffer.WrittenSpan.ToArray());
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, target.Address + WireProtocol.CallPath)
         {
@@ -119,9 +164,9 @@ internal sealed class SiloTransportClient : IDisposable
         {
             return await _http.SendAsync(request, completion, cancellationToken);
         }
-        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError || !BodySent(request))
         {
-            // the connection was never established: the callee cannot have seen the call
+            // the arguments never left this process: the callee cannot have run the call
             throw new CallNotExecutedException($"silo {target.Id} at {target.Address} is unreachable ({e.Message})") { Unreachable = true };
         }
         catch (HttpRequestException e)
@@ -129,6 +174,8 @@ internal sealed class SiloTransportClient : IDisposable
             throw new CallOutcomeUnknownException($"connection to silo {target.Id} failed during the call; it may or may not have run ({e.Message})", e);
         }
     }
+
+    private static bool BodySent(HttpRequestMessage request) => request.Content is not CallContent content || content.SendStarted;
 
     private static async Task<byte[]> ReadBodyAsync(SiloRecord target, HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -154,6 +201,10 @@ internal sealed class SiloTransportClient : IDisposable
             var redirectAddress = response.Headers.TryGetValues(WireProtocol.RedirectAddressHeader, out var a) ? a.FirstOrDefault() : null;
             throw new CallNotExecutedException(Uri.UnescapeDataString(reasons.First()), redirectSilo, redirectAddress);
         }
+        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        {
+            throw new GrainRuntimeException($"the call's arguments exceed silo {target.Id}'s request size limit; it did not run");
+        }
         if (response.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadRequest && body.Length > 0)
         {
             throw WireProtocol.ReadError(body);
@@ -162,18 +213,19 @@ internal sealed class SiloTransportClient : IDisposable
     }
 
     private static async IAsyncEnumerable<TItem> ReadItemsAsync<TItem>(SiloRecord target, HttpRequestMessage request, HttpResponseMessage response,
-        StreamMethod<TItem> method, [EnumeratorCancellation] CancellationToken cancellationToken)
+        StreamMethod<TItem> method, CancellationToken lifetime, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // disposing the response before the done frame resets the HTTP/2 stream: the callee's token fires
         using var ownedRequest = request;
         using var ownedResponse = response;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime);
         var reader = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken));
         try
         {
             var items = new List<TItem>();
             while (true)
             {
-                var result = await ReadAsync(target, reader, cancellationToken);
+                var result = await ReadAsync(target, reader, linked.Token, lifetime, cancellationToken);
                 var buffer = result.Buffer;
                 var end = ParseFrames(ref buffer, method.ItemType, items, out var error);
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -202,11 +254,16 @@ internal sealed class SiloTransportClient : IDisposable
         }
     }
 
-    private static async ValueTask<ReadResult> ReadAsync(SiloRecord target, PipeReader reader, CancellationToken cancellationToken)
+    private static async ValueTask<ReadResult> ReadAsync(SiloRecord target, PipeReader reader, CancellationToken linked,
+        CancellationToken lifetime, CancellationToken cancellationToken)
     {
         try
         {
-            return await reader.ReadAsync(cancellationToken);
+            return await reader.ReadAsync(linked);
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw SiloLeftDuringCall(target);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

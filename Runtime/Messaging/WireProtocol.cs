@@ -39,23 +39,31 @@ internal static class WireProtocol
         JsonSerializer.Serialize(writer, ToRemoteError(exception), RuntimeJsonContext.Default.RemoteError);
     }
 
-    /// <summary>Recreates the callee's exception type when it is an exception with a (string message) constructor.</summary>
+    /// <summary>
+    /// Recreates the callee's exception type when it has a (message, inner) or (message)
+    /// constructor that reproduces the message; otherwise a <see cref="RemoteGrainException"/>.
+    /// </summary>
     public static Exception ToException(RemoteError error)
     {
         var type = Type.GetType(error.Type, throwOnError: false);
-        if (type is not null && typeof(Exception).IsAssignableFrom(type) && type.GetConstructor([typeof(string)]) is { } constructor)
+        if (type is not null && typeof(Exception).IsAssignableFrom(type))
         {
             try
             {
-                return (Exception)constructor.Invoke([error.Message]);
+                var created = type.GetConstructor([typeof(string), typeof(Exception)]) is { } withInner
+                    ? (Exception)withInner.Invoke([error.Message, null])
+                    : type.GetConstructor([typeof(string)]) is { } withMessage ? (Exception)withMessage.Invoke([error.Message]) : null;
+                if (created is not null && created.Message == error.Message)
+                {
+                    return created;
+                }
             }
             catch (System.Reflection.TargetInvocationException)
             {
                 // fall through to the generic wrapper
             }
         }
-        var shortName = error.Type.Split(',')[0];
-        return new RemoteGrainException(shortName, error.Message);
+        return new RemoteGrainException(error.Type.Split(',')[0], error.Message);
     }
 
     public static Exception ReadError(ReadOnlySpan<byte> json)

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 
-namespace OrleansLlm.Tokenizers.ChatTemplates;
+using OrleansLlm.Tokenizers.ChatTemplates;
+
+namespace OrleansLlm.Tokenizers;
 
 /// <summary>
 /// A parsed chat template (a Jinja subset: for/if/elif/else, set, namespace, macros, filters,

@@ -49,6 +49,11 @@ internal sealed partial class JinjaInterpreter
             {
                 throw new JinjaRuntimeException("range() step must not be zero");
             }
+            long count = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+            if (count > 1_000_000)
+            {
+                throw new JinjaRuntimeException($"range() of {count} items is larger than the 1,000,000 allowed");
+            }
             var items = new List<JinjaValue>();
             for (long i = start; step > 0 ? i < stop : i > stop; i += step)
             {

@@ -34,8 +34,8 @@ internal sealed partial class JinjaInterpreter(string source)
     {
         if (++_depth > 512)
         {
-            _depth = 0;
-            throw Error(node, "recursion too deep");
+            _depth--;
+            throw Error(node, "nesting or recursion deeper than 512 levels");
         }
         try
         {

@@ -37,7 +37,9 @@ internal abstract record JinjaValue
                     JsonValueKind.String => new JinjaString(value.GetValue<string>()),
                     JsonValueKind.True => JinjaBool.True,
                     JsonValueKind.False => JinjaBool.False,
-                    JsonValueKind.Number => Number(value.GetValue<double>()),
+                    JsonValueKind.Number => Number(value.TryGetValue(out double number)
+                        ? number
+                        : double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)),
                     _ => JinjaNull.Instance,
                 };
             default:

@@ -29,10 +29,13 @@ internal sealed class BpeModel
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock, so count inserts here
+    private readonly bool[]? _chunkBoundaryAllowed; // [char] → a word may be cut between it and a following '▁'
 
     private BpeModel(Vocabulary vocabulary, Dictionary<long, int> mergeRanks, int[] mergeResults, int unkId,
-        bool byteFallback, bool fuseUnk, bool ignoreMerges)
+        bool byteFallback, bool fuseUnk, bool ignoreMerges, bool[]? chunkBoundaryAllowed)
     {
+        _chunkBoundaryAllowed = chunkBoundaryAllowed;
         _vocabulary = vocabulary;
         _mergeRanks = mergeRanks;
         _mergeResults = mergeResults;
@@ -79,6 +82,7 @@ internal sealed class BpeModel
         int count = merges.GetArrayLength();
         var ranks = new Dictionary<long, int>(count);
         var results = new int[count];
+        var charsBeforeMetaspace = new HashSet<char>();
         int rank = 0;
         foreach (var merge in merges.EnumerateArray())
         {
@@ -108,14 +112,37 @@ internal sealed class BpeModel
             {
                 throw new TokenizerException($"BPE merge #{rank} (\"{left}\" + \"{right}\") uses a token missing from the vocabulary");
             }
+            NoteCharsBeforeMetaspace(left + right, charsBeforeMetaspace);
             ranks.TryAdd(Key(leftId, rightId), rank);
             results[rank] = mergedId;
             rank++;
         }
         string? unkToken = config.OptionalString("unk_token");
         int unkId = unkToken is not null && vocabulary.TryGetId(unkToken, out int u) ? u : -1;
+        bool[]? boundaries = null;
+        if (!config.OptionalBool("ignore_merges", false) && vocabulary.TryGetId(Metaspace.ToString(), out _))
+        {
+            boundaries = new bool[0x10000];
+            Array.Fill(boundaries, true);
+            boundaries[Metaspace] = false;
+            foreach (char c in charsBeforeMetaspace)
+            {
+                boundaries[c] = false;
+            }
+        }
         return new BpeModel(vocabulary, ranks, results, unkId,
-            config.OptionalBool("byte_fallback", false), config.OptionalBool("fuse_unk", false), config.OptionalBool("ignore_merges", false));
+            config.OptionalBool("byte_fallback", false), config.OptionalBool("fuse_unk", false), config.OptionalBool("ignore_merges", false), boundaries);
+    }
+
+    private const char Metaspace = '\u2581';
+
+    // Characters c for which some merge produces a token containing "c▁": a word must not be cut there.
+    private static void NoteCharsBeforeMetaspace(string token, HashSet<char> chars)
+    {
+        for (int i = token.IndexOf(Metaspace, 1); i > 0; i = i + 1 < token.Length ? token.IndexOf(Metaspace, i + 1) : -1)
+        {
+            chars.Add(token[i - 1]);
+        }
     }
 
     /// <summary>Encodes the words of one section and appends their ids.</summary>
@@ -153,9 +180,10 @@ internal sealed class BpeModel
         {
             EncodeCodePoints(word, output);
         }
-        if (cacheable && _cache.Count < MaxCacheEntries)
+        if (cacheable && Volatile.Read(ref _cacheCount) < MaxCacheEntries
+            && _cache.TryAdd(word.ToString(), output.GetRange(start, output.Count - start).ToArray()))
         {
-            _cache.TryAdd(word.ToString(), output.GetRange(start, output.Count - start).ToArray());
+            Interlocked.Increment(ref _cacheCount);
         }
     }
 
@@ -197,11 +225,15 @@ internal sealed class BpeModel
         }
     }
 
-    private void EncodeCodePoints(ReadOnlySpan<char> word, List<int> output)
+    private void EncodeCodePoints(ReadOnlySpan<char> word, List<int> output, bool checkWhole = true)
     {
-        if (_ignoreMerges && _vocabulary.TryGetId(word, out int whole))
+        if (checkWhole && _ignoreMerges && _vocabulary.TryGetId(word, out int whole))
         {
             output.Add(whole);
+            return;
+        }
+        if (_chunkBoundaryAllowed is not null && word.Length > MaxCachedWordLength / 4 && TryEncodeChunks(word, output))
+        {
             return;
         }
         int[]? rented = null;
@@ -222,6 +254,50 @@ internal sealed class BpeModel
         finally
         {
             ReturnAll(null, rented, null);
+        }
+    }
+
+    /// <summary>
+    /// A long SentencePiece word (a whole sentence when there is no pre-tokenizer) is cut before
+    /// each '▁' that follows a character no merge ever joins to a '▁'. No symbol can span such a
+    /// cut, and merges on one side never change the other, so the pieces encode independently to
+    /// the same ids as the whole word, and short pieces hit the cache.
+    /// </summary>
+    private bool TryEncodeChunks(ReadOnlySpan<char> word, List<int> output)
+    {
+        int start = 0;
+        bool cut = false;
+        for (int i = 1; i < word.Length; i++)
+        {
+            if (word[i] == Metaspace && _chunkBoundaryAllowed![word[i - 1]])
+            {
+                EncodeChunk(word[start..i], output);
+                start = i;
+                cut = true;
+            }
+        }
+        if (!cut)
+        {
+            return false;
+        }
+        EncodeChunk(word[start..], output);
+        return true;
+    }
+
+    private void EncodeChunk(ReadOnlySpan<char> chunk, List<int> output)
+    {
+        bool cacheable = chunk.Length < MaxCachedWordLength;
+        if (cacheable && _cacheLookup.TryGetValue(chunk, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+        int start = output.Count;
+        EncodeCodePoints(chunk, output, checkWhole: false);
+        if (cacheable && Volatile.Read(ref _cacheCount) < MaxCacheEntries
+            && _cache.TryAdd(chunk.ToString(), output.GetRange(start, output.Count - start).ToArray()))
+        {
+            Interlocked.Increment(ref _cacheCount);
         }
     }
 
@@ -351,7 +427,7 @@ internal sealed class BpeModel
         int n = symbols.Length;
         var next = ArrayPool<int>.Shared.Rent(n);
         var prev = ArrayPool<int>.Shared.Rent(n);
-        var queue = new PriorityQueue<int, long>(n);
+        var queue = new PriorityQueue<QueuedPair, long>(n);
         try
         {
             for (int i = 0; i < n; i++)
@@ -361,28 +437,29 @@ internal sealed class BpeModel
             }
             for (int i = 0; i < n - 1; i++)
             {
-                Enqueue(queue, RankOf(symbols[i], symbols[i + 1]), i);
+                Enqueue(queue, i, symbols[i], symbols[i + 1]);
             }
-            while (queue.TryDequeue(out int position, out long priority))
+            while (queue.TryDequeue(out var pair, out long priority))
             {
-                int rank = (int)(priority >> 32);
+                int position = pair.Position;
                 int right = next[position];
-                if (right < 0 || symbols[position] == Removed || RankOf(symbols[position], symbols[right]) != rank)
+                if (right < 0 || symbols[position] != pair.Left || symbols[right] != pair.Right)
                 {
                     continue; // stale entry: this pair changed since it was queued
                 }
-                symbols[position] = _mergeResults[rank];
+                int merged = _mergeResults[(int)(priority >> 32)];
+                symbols[position] = merged;
                 symbols[right] = Removed;
                 int after = next[right];
                 next[position] = after;
                 if (after >= 0)
                 {
                     prev[after] = position;
-                    Enqueue(queue, RankOf(symbols[position], symbols[after]), position);
+                    Enqueue(queue, position, merged, symbols[after]);
                 }
                 if (prev[position] >= 0)
                 {
-                    Enqueue(queue, RankOf(symbols[prev[position]], symbols[position]), prev[position]);
+                    Enqueue(queue, prev[position], symbols[prev[position]], merged);
                 }
             }
             int count = 0;
@@ -399,13 +476,17 @@ internal sealed class BpeModel
         }
     }
 
+    private readonly record struct QueuedPair(int Position, int Left, int Right);
+
     private const int Removed = int.MinValue;
 
-    private static void Enqueue(PriorityQueue<int, long> queue, int rank, int position)
+    // Priority: rank, then position, so equal ranks merge leftmost first.
+    private void Enqueue(PriorityQueue<QueuedPair, long> queue, int position, int left, int right)
     {
+        int rank = RankOf(left, right);
         if (rank != int.MaxValue)
         {
-            queue.Enqueue(position, ((long)rank << 32) | (uint)position);
+            queue.Enqueue(new QueuedPair(position, left, right), ((long)rank << 32) | (uint)position);
         }
     }
 

@@ -88,11 +88,15 @@ internal sealed class SplitPreTokenizer : PreTokenizer
         Emit(piece, matches, output);
     }
 
+    // Behaviors as in the tokenizers library, e.g. "the-final--countdown" split at "-":
+    // Isolated  the | - | final | - | - | countdown     MergedWithPrevious  the- | final- | - | countdown
+    // Removed   the | final | countdown                 MergedWithNext      the | -final | - | -countdown
+    // Contiguous the | - | final | -- | countdown
     private void Emit(Piece piece, List<(int Start, int Length)> matches, List<Piece> output)
     {
         int previous = 0;
-        int pendingStart = -1; // MergedWithNext: a match waiting for the text after it
-        int lastMatchIndex = -1;
+        int pendingStart = -1; // MergedWithNext: where the last match starts, waiting for what follows it
+        bool lastWasMatch = false;
         foreach (var (start, length) in matches)
         {
             bool gap = start > previous;
@@ -112,31 +116,23 @@ internal sealed class SplitPreTokenizer : PreTokenizer
                     output.Add(piece.Slice(start, length));
                     break;
                 case Behavior.MergedWithPrevious:
-                    if (gap || output.Count == 0 || lastMatchIndex < 0)
-                    {
-                        output.Add(piece.Slice(previous, start + length - previous));
-                    }
-                    else
-                    {
-                        var last = output[^1];
-                        output[^1] = new Piece(last.Text, last.Start, last.Length + length);
-                    }
+                    int from = gap ? previous : start;
+                    output.Add(piece.Slice(from, start + length - from));
                     break;
                 case Behavior.MergedWithNext:
-                    if (gap)
+                    int textStart = pendingStart >= 0 ? pendingStart : previous;
+                    if (start > textStart)
                     {
-                        int from = pendingStart >= 0 ? pendingStart : previous;
-                        output.Add(piece.Slice(from, start - from));
+                        output.Add(piece.Slice(textStart, start - textStart));
                     }
-                    pendingStart = pendingStart >= 0 && !gap ? pendingStart : start;
+                    pendingStart = start;
                     break;
                 case Behavior.Contiguous:
                     if (gap)
                     {
                         output.Add(piece.Slice(previous, start - previous));
-                        output.Add(piece.Slice(start, length));
                     }
-                    else if (lastMatchIndex >= 0 && output.Count > 0)
+                    if (!gap && lastWasMatch)
                     {
                         var last = output[^1];
                         output[^1] = new Piece(last.Text, last.Start, last.Length + length);
@@ -147,7 +143,7 @@ internal sealed class SplitPreTokenizer : PreTokenizer
                     }
                     break;
             }
-            lastMatchIndex = start;
+            lastWasMatch = true;
             previous = start + length;
         }
         int tailFrom = _behavior == Behavior.MergedWithNext && pendingStart >= 0 ? pendingStart : previous;

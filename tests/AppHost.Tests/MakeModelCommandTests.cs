@@ -34,6 +34,7 @@ public sealed class MakeModelCommandTests : IDisposable
     [InlineData("--preset", "tiny", "--arch", "gpt2")]
     [InlineData("--preset", "tiny", "--dtype", "int8")]
     [InlineData("--preset", "tiny", "--seed", "-1")]
+    [InlineData("--preset", "tiny", "--max-shard-bytes", "0")]
     public void A_bad_argument_exits_non_zero_naming_it(params string[] args)
     {
         string dir = _temp.Sub("m");
@@ -41,6 +42,23 @@ public sealed class MakeModelCommandTests : IDisposable
         Assert.NotEqual(0, exitCode);
         Assert.Contains(args[^1], error);
         Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void Max_shard_bytes_makes_a_sharded_model()
+    {
+        string dir = _temp.Sub("m");
+        Assert.Equal(0, Run("--preset", "tiny", "--max-shard-bytes", "500000", "--out", dir).ExitCode);
+        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors.index.json")));
+        Assert.True(Directory.EnumerateFiles(dir, "model-*-of-*.safetensors").Count() > 1);
+    }
+
+    [Fact]
+    public void An_empty_out_path_exits_non_zero()
+    {
+        var (exitCode, _, error) = Run("--preset", "tiny", "--out", "");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--out", error);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using OrleansLlm.AppHost.ModelMaking;
 
 namespace OrleansLlm.AppHost.Tests;
@@ -89,6 +91,58 @@ public class SyntheticTokenizerTests
         Assert.Equal(bos, root.GetProperty("added_tokens_decoder").GetProperty(tokenizer.TokenIds.BosTokenId!.Value.ToString()).GetProperty("content").GetString());
         Assert.Contains("<|im_start|>", root.GetProperty("chat_template").GetString());
         Assert.Equal(2048, root.GetProperty("model_max_length").GetInt32());
+    }
+
+    /// <summary>Plain byte-level BPE as the tokenizers library applies it: split into words with a
+    /// leading space, map bytes to symbols, merge the lowest-ranked adjacent pair until none applies.</summary>
+    private static List<string> Encode(SyntheticTokenizer tokenizer, string text)
+    {
+        var ranks = new Dictionary<(string, string), int>();
+        for (int i = 0; i < tokenizer.Merges.Count; i++)
+        {
+            ranks[tokenizer.Merges[i]] = i;
+        }
+        var tokens = new List<string>();
+        foreach (Match word in Regex.Matches(text, @" ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+"))
+        {
+            var symbols = Encoding.UTF8.GetBytes(word.Value).Select(b => ByteLevelAlphabet.Symbol(b).ToString()).ToList();
+            while (true)
+            {
+                int best = -1;
+                int bestRank = int.MaxValue;
+                for (int i = 0; i + 1 < symbols.Count; i++)
+                {
+                    if (ranks.TryGetValue((symbols[i], symbols[i + 1]), out int rank) && rank < bestRank)
+                    {
+                        (best, bestRank) = (i, rank);
+                    }
+                }
+                if (best < 0)
+                {
+                    break;
+                }
+                symbols[best] += symbols[best + 1];
+                symbols.RemoveAt(best + 1);
+            }
+            tokens.AddRange(symbols);
+        }
+        return tokens;
+    }
+
+    [Theory]
+    [InlineData(49152, 2.5)]
+    [InlineData(151936, 2.7)]
+    public void English_text_compresses_into_vocabulary_tokens(int vocabSize, double minimumCharsPerToken)
+    {
+        const string text = "Hello world, the quick brown fox jumps over the lazy dog. Large language models " +
+            "are served as grains; every session remembers its conversation and finds the engine that holds its cache.";
+        var tokenizer = SyntheticTokenizer.Create(vocabSize);
+        var vocab = tokenizer.Vocab.ToHashSet(StringComparer.Ordinal);
+        var tokens = Encode(tokenizer, text);
+        Assert.All(tokens, token => Assert.Contains(token, vocab));
+        Assert.Equal(string.Concat(text.Select(c => ByteLevelAlphabet.Symbol((byte)c))), string.Concat(tokens));
+        double charsPerToken = (double)text.Length / tokens.Count;
+        Assert.True(charsPerToken >= minimumCharsPerToken, $"{charsPerToken:F2} characters per token: {string.Join("|", tokens)}");
     }
 
     [Fact]

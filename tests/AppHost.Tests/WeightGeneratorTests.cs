@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OrleansLlm.AppHost.ModelMaking;
 
 namespace OrleansLlm.AppHost.Tests;
@@ -80,6 +81,33 @@ public class WeightGeneratorTests
         Assert.InRange(actualStd, 0.98 * std, 1.02 * std);
         // Irwin–Hall of four uniforms is bounded by ±2√3 standard deviations.
         Assert.All(values, v => Assert.InRange(v, mean - 3.47 * std, mean + 3.47 * std));
+    }
+
+    /// <summary>fixtures/weight-vectors.json comes from make-weight-vectors.py, an independent Python
+    /// implementation of the algorithm: the same values on another runtime and machine.</summary>
+    [Fact]
+    public void Values_match_the_independent_python_implementation()
+    {
+        using var fixture = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", "weight-vectors.json")));
+        int checkedCount = 0;
+        foreach (var vector in fixture.RootElement.GetProperty("vectors").EnumerateArray())
+        {
+            var tensor = new TensorSpec(vector.GetProperty("name").GetString()!, [1L << 20],
+                Enum.Parse<TensorInit>(vector.GetProperty("init").GetString()!));
+            ulong seed = ulong.Parse(vector.GetProperty("seed").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            int index = vector.GetProperty("index").GetInt32();
+            int blockStart = index / WeightGenerator.ElementsPerBlock * WeightGenerator.ElementsPerBlock;
+            int count = index - blockStart + 1;
+
+            var f32 = new byte[count * 4];
+            WeightGenerator.Fill(f32, tensor, seed, TensorDType.F32, blockStart, count);
+            Assert.Equal(vector.GetProperty("f32_bits").GetUInt32(), BitConverter.ToUInt32(f32, (index - blockStart) * 4));
+            var bf16 = new byte[count * 2];
+            WeightGenerator.Fill(bf16, tensor, seed, TensorDType.BF16, blockStart, count);
+            Assert.Equal(vector.GetProperty("bf16_bits").GetUInt16(), BitConverter.ToUInt16(bf16, (index - blockStart) * 2));
+            checkedCount++;
+        }
+        Assert.True(checkedCount >= 20);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class NativeModelTests
         Assert.Equal(config.GetProperty("num_hidden_layers").GetInt32(), model.Description.LayerCount);
         Assert.Equal(config.GetProperty("head_dim").GetInt32(), model.Description.HeadDim);
         Assert.True(model.Description.WeightBytes > 0);
-        Assert.Contains(NativeModel.CpuFeatures, new[] { "avx2", "avx512" });
+        Assert.Contains(NativeModel.CpuFeatures, new[] { "avx2", "avx512", "avx512bf16" });
     }
 
     [Fact]

@@ -63,9 +63,19 @@ public sealed class EmbeddedSiloTests : IAsyncLifetime
         var grain = Grains.GetGrain<ITurnGrain>("t");
         var watch = Stopwatch.StartNew();
         var work = Enumerable.Range(0, 4).Select(_ => grain.Work(150)).ToArray();
-        await Task.Delay(50);
-        var runningDuringWork = await grain.Running();
-        await Task.WhenAll(work);
+        var all = Task.WhenAll(work);
+        // Running() interleaves: it answers while Work calls hold the grain (were it queued, it would see 0 after all of them)
+        var runningDuringWork = 0;
+        for (var attempt = 0; attempt < 20 && runningDuringWork == 0; attempt++)
+        {
+            runningDuringWork = await grain.Running();
+            if (runningDuringWork == 0)
+            {
+                await Task.Delay(25);
+            }
+        }
+        Assert.False(all.IsCompleted);
+        await all;
         Assert.Equal(1, runningDuringWork);
         Assert.Equal(1, await grain.MaxConcurrent());
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(550), $"4 x 150 ms calls finished in {watch.ElapsedMilliseconds} ms");
@@ -151,6 +161,37 @@ public sealed class EmbeddedSiloTests : IAsyncLifetime
         var error = Assert.Throws<ArgumentException>(() => factory.GetGrain<IUnregisteredGrain>("k"));
         Assert.Contains("not registered", error.Message);
         await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Calls_and_activations_are_measured()
+    {
+        long calls = 0;
+        long activations = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "OrleansLlm.Runtime")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "orleansllm.runtime.calls")
+            {
+                Interlocked.Add(ref calls, value);
+            }
+            else if (instrument.Name == "orleansllm.runtime.activations.created")
+            {
+                Interlocked.Add(ref activations, value);
+            }
+        });
+        listener.Start();
+        await Grains.GetGrain<ICounterGrain>("metrics").Increment();
+        await Grains.GetGrain<ICounterGrain>("metrics").Get();
+        Assert.True(Interlocked.Read(ref calls) >= 2);
+        Assert.True(Interlocked.Read(ref activations) >= 1);
     }
 
     public interface IUnregisteredGrain : IGrainWithStringKey;

@@ -64,6 +64,20 @@ public sealed class MultiSiloTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task Calls_that_reach_the_wrong_silo_are_redirected_to_the_single_activation()
+    {
+        await using var cluster = await StartAsync("redirect", "a", "b", "c");
+        // every silo wants to place the grain on itself; the directory lease makes one win
+        var hosts = await Task.WhenAll(Enumerable.Range(0, 300).Select(i =>
+            cluster.Silos[i % 3].GrainFactory.GetGrain<ILocalFirstGrain>($"w{i % 5}").HostSilo()));
+        for (var g = 0; g < 5; g++)
+        {
+            Assert.Single(hosts.Where((_, i) => i % 5 == g).Distinct());
+        }
+        Assert.Equal(5, cluster.Silos.Sum(s => s.ActivationCount));
+    }
+
+    [Fact]
     public async Task Client_streams_across_silos_with_back_pressure_and_cancellation()
     {
         await using var cluster = await StartAsync("stream", "a", "b");
@@ -76,6 +90,18 @@ public sealed class MultiSiloTests(RedisFixture redis)
         }
         Assert.Equal(5000L * 4999 / 2, sum);
 
+        // an exception in the middle of a remote stream arrives after the items sent before it
+        var received = new List<int>();
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+        {
+            await foreach (var item in grain.FailAfter(3))
+            {
+                received.Add(item);
+            }
+        });
+        Assert.Equal([0, 1, 2], received);
+        Assert.Contains("stream failed on purpose", error.Message);
+
         // back-pressure: a reader that stops reading stops the producer after a bounded amount
         var slow = client.GetGrain<IStreamGrain>("s2");
         using var cts = new CancellationTokenSource();
@@ -85,9 +111,19 @@ public sealed class MultiSiloTests(RedisFixture redis)
             Assert.True(await enumerator.MoveNextAsync());
             Assert.Equal(i, enumerator.Current);
         }
-        await Task.Delay(1000);
+        // wait until the producer has filled the pipes and stopped
         var producedWhileStalled = await slow.Produced();
-        await Task.Delay(500);
+        for (var check = 0; check < 30; check++)
+        {
+            await Task.Delay(300);
+            var now = await slow.Produced();
+            if (now == producedWhileStalled)
+            {
+                break;
+            }
+            producedWhileStalled = now;
+        }
+        await Task.Delay(300);
         Assert.Equal(producedWhileStalled, await slow.Produced());
         Assert.InRange(producedWhileStalled, 10, 1_000_000);
         Assert.False(await slow.SawCancellation());
@@ -116,12 +152,38 @@ public sealed class MultiSiloTests(RedisFixture redis)
             Assert.Equal(1, await factory.GetGrain<ICounterGrain>(key).Increment());
         }
         await cluster.Silos[1].StopAsync();
+        // it deregistered: the others stop seeing it at their next membership read
+        await ProcessFaultTests.WaitUntilAsync(() => cluster.Silos[0].LiveSiloCount == 1, "silo a sees b gone", 5);
         foreach (var key in keys)
         {
             Assert.Equal(2, await factory.GetGrain<ICounterGrain>(key).Increment());
             Assert.Equal("a", await factory.GetGrain<ICounterGrain>(key).HostSilo());
         }
         Assert.Equal(0, await cluster.Oracle.DuplicatesAsync());
+    }
+
+    [Fact]
+    public async Task A_silo_declared_dead_is_told_so_drops_its_grains_and_rejoins_as_a_new_incarnation()
+    {
+        var id = RedisFixture.NewClusterId("dead");
+        var backend = ClusterBackend.Redis(redis.Connection, id, TestTimings.Lease);
+        await using var cluster = await InProcessCluster.StartAsync(backend, TestTimings.Cluster(id), "a", "b");
+        var a = cluster.Silos[0];
+        var grain = a.GrainFactory.GetGrain<IPinnedGrain>("a/x");
+        Assert.Equal("a", await grain.HostSilo());
+        var counter = cluster.Silos[1].GrainFactory.GetGrain<ICounterGrain>("pinned-to-nothing");
+        Assert.Equal(1, await counter.Increment());
+        var oldId = a.Id;
+
+        Assert.True(await backend.Store.DeclareDeadAsync(oldId, TimeSpan.Zero, default));
+        await ProcessFaultTests.WaitUntilAsync(() => a.Id != oldId, "silo a rejoins", 10);
+
+        Assert.Equal("a", await grain.HostSilo());
+        Assert.Equal(2, await counter.Increment());
+        Assert.Equal(0, await cluster.Oracle.DuplicatesAsync());
+        var members = await backend.Store.ReadMembershipAsync(default);
+        Assert.Equal(SiloStatus.Dead, members.Silos.Single(s => s.Id == oldId).Status);
+        Assert.Equal(SiloStatus.Active, members.Silos.Single(s => s.Id == a.Id).Status);
     }
 
     private async Task<ClusterClient> ConnectClientAsync(InProcessCluster cluster)

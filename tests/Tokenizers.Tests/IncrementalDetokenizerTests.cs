@@ -16,11 +16,11 @@ public sealed class IncrementalDetokenizerTests
         var sequences = expected["cases"]!.AsArray().Select(c => ReferenceData.Ids(c!["ids_special"]))
             .Concat(expected["decodes"]!.AsArray().Select(d => ReferenceData.Ids(d!["ids"])))
             .ToList();
-        foreach (bool skip in new[] { false, true })
+        foreach (var (skip, cleanUp) in new (bool, bool?)[] { (false, null), (true, null), (false, false), (true, true) })
         {
             foreach (int[] ids in sequences)
             {
-                var detokenizer = tokenizer.CreateDetokenizer(skip);
+                var detokenizer = tokenizer.CreateDetokenizer(skip, cleanUp);
                 var streamed = new StringBuilder();
                 foreach (int id in ids)
                 {
@@ -29,9 +29,24 @@ public sealed class IncrementalDetokenizerTests
                     streamed.Append(piece);
                 }
                 streamed.Append(detokenizer.Flush());
-                Assert.Equal(tokenizer.Decode(ids, skip, cleanUpTokenizationSpaces: false), streamed.ToString());
+                Assert.Equal(tokenizer.Decode(ids, skip, cleanUp), streamed.ToString());
             }
         }
+    }
+
+    [ReferenceFact]
+    public void Clean_up_waits_for_the_character_after_a_space()
+    {
+        var tokenizer = ReferenceData.Tokenizer("llama3");
+        Assert.True(tokenizer.CleanUpTokenizationSpaces);
+        var detokenizer = tokenizer.CreateDetokenizer();
+        int[] ids = new[] { "Hello", "\u0120", "." }.Select(t => tokenizer.TokenToId(t)!.Value).ToArray(); // \u0120 is the byte-level space
+        var pieces = ids.Select(detokenizer.Add).ToList();
+        Assert.Equal(["Hello", "", ""], pieces); // " ." may still grow into " .." or be followed by a letter
+        Assert.Equal(".", detokenizer.Flush());
+        Assert.Equal("Hello.", tokenizer.Decode(ids));
+        var words = tokenizer.CreateDetokenizer();
+        Assert.Equal("the", string.Concat(tokenizer.Encode("the", addSpecialTokens: false).Select(words.Add)));
     }
 
     [ReferenceFact]

@@ -55,6 +55,32 @@ function randomIdSequences(vocabSize, specialIds, count, seed) {
   return sequences;
 }
 
+// Seeded random strings from fragments that stress the pipeline (scripts, astral letters, emoji,
+// whitespace kinds, contractions, special-token pieces, combining marks, BOM and NEL).
+const FUZZ_FRAGMENTS = [
+  "a", "Z", "word", "Hello", "é", "ß", "ĳ", "中文", "カタ", "한국", "𝔄𝔅", "𠀀", "🎉", "👨\u200d👩\u200d👧", "🏳️\u200d🌈",
+  "0", "7", "123", "4567", "٣", "५", "½", "Ⅻ", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", "\r", "\u00a0", "\u3000",
+  "\u2003", "\u0085", "\u2028", "\ufeff", "'", "'s", "'LL", "'re", "’", ".", "!", "?", ",", "-", "_", "(", ")", "{", "}",
+  "<", ">", "|", "<|", "|>", "<|eot_id|>", "<|begin_of_text|>", "<|im_start|>", "<|im_end|>", "<s>", "</s>", "<bos>",
+  "<start_of_turn>", "<think>", "<unk>", "\u2581", "\u0301", "\u0308", "\u200d", "\u200b", "\u0000", "\u001b", "$", "€",
+];
+
+function fuzzTexts(count, seed) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 8;
+  };
+  const texts = [];
+  for (let i = 0; i < count; ++i) {
+    let text = "";
+    const parts = 1 + (next() % 12);
+    for (let j = 0; j < parts; ++j) text += FUZZ_FRAGMENTS[next() % FUZZ_FRAGMENTS.length];
+    texts.push(text);
+  }
+  return texts;
+}
+
 function render(template, conv, addGenerationPrompt, config) {
   const context = {
     messages: conv.messages,
@@ -92,6 +118,12 @@ function main() {
         decode_raw: decode(withSpecial, false, false),
       };
     });
+    const fuzz = fuzzTexts(600, 99).map((text, i) => ({
+      id: `fuzz-${i}`,
+      text,
+      ids_special: tokenizer.encode(text, { add_special_tokens: true }).ids,
+      ids_plain: tokenizer.encode(text, { add_special_tokens: false }).ids,
+    }));
     const vocabSize = tokenizer.model.vocab.length;
     const specialIds = tokenizer.all_special_ids;
     const decodes = randomIdSequences(vocabSize, specialIds, 200, 1234 + index).map((ids) => ({
@@ -113,9 +145,9 @@ function main() {
         templates.push({ id: conv.id, add_generation_prompt: agp, ...render(template, conv, agp, config) });
       }
     }
-    const out = { name, reference: "@huggingface/tokenizers + @huggingface/jinja", template_source: templateSource, cases, decodes, templates };
+    const out = { name, reference: "@huggingface/tokenizers + @huggingface/jinja", template_source: templateSource, cases, fuzz, decodes, templates };
     writeFileSync(join(here, "expected", `${name}.json`), JSON.stringify(out));
-    console.log(`${name}: ${cases.length} texts, ${decodes.length} id sequences, ${templates.length} renders (vocab ${vocabSize}, ${json.added_tokens.length} added)`);
+    console.log(`${name}: ${cases.length} texts, ${fuzz.length} fuzz texts, ${decodes.length} id sequences, ${templates.length} renders (vocab ${vocabSize}, ${json.added_tokens.length} added)`);
   }
 }
 

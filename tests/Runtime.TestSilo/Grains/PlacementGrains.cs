@@ -13,12 +13,18 @@ public interface IDirectedGrain : IGrainWithStringKey
     Task<string> HostSilo();
 }
 
-internal sealed class HostSiloProxy(GrainReference grain) : IPinnedGrain, IDirectedGrain
+/// <summary>A grain placed on whichever silo calls it first (so other silos' calls hit the wrong silo and are redirected).</summary>
+public interface ILocalFirstGrain : IGrainWithStringKey
+{
+    Task<string> HostSilo();
+}
+
+internal sealed class HostSiloProxy(GrainReference grain) : IPinnedGrain, IDirectedGrain, ILocalFirstGrain
 {
     public Task<string> HostSilo() => grain.InvokeAsync<string>(nameof(HostSilo), []);
 }
 
-public sealed class HostSiloGrain : Grain, IPinnedGrain, IDirectedGrain
+public sealed class HostSiloGrain : Grain, IPinnedGrain, IDirectedGrain, ILocalFirstGrain
 {
     public Task<string> HostSilo() => Task.FromResult(Context.SiloName);
 }
@@ -29,4 +35,11 @@ public sealed class LastSiloPlacement : IPlacementDirector
     public SiloRecord PlaceGrain(PlacementContext context) =>
         context.LiveSilos.OrderBy(s => s.Name, StringComparer.Ordinal).LastOrDefault()
         ?? throw new NoSiloAvailableException("no live silo");
+}
+
+/// <summary>Places a grain on the calling silo (any live silo for clients).</summary>
+public sealed class CallerSiloPlacement : IPlacementDirector
+{
+    public SiloRecord PlaceGrain(PlacementContext context) =>
+        context.CallerSilo ?? context.LiveSilos.FirstOrDefault() ?? throw new NoSiloAvailableException("no live silo");
 }

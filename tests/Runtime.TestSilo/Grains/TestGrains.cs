@@ -21,5 +21,7 @@ public static class TestGrains
         .AddInterface<IPinnedGrain>(r => new HostSiloProxy(r))
         .AddGrain<IPinnedGrain, HostSiloGrain>(_ => new HostSiloGrain())
         .AddInterface<IDirectedGrain>(r => new HostSiloProxy(r), new LastSiloPlacement())
-        .AddGrain<IDirectedGrain, HostSiloGrain>(_ => new HostSiloGrain());
+        .AddGrain<IDirectedGrain, HostSiloGrain>(_ => new HostSiloGrain())
+        .AddInterface<ILocalFirstGrain>(r => new HostSiloProxy(r), new CallerSiloPlacement())
+        .AddGrain<ILocalFirstGrain, HostSiloGrain>(_ => new HostSiloGrain());
 }

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+
+namespace OrleansLlm.Tokenizers.Tests;
+
+/// <summary>Loading, errors and BPE rules on small hand-written tokenizer files (expected ids follow from the files' merges).</summary>
+public sealed class HfTokenizerTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"hf-tokenizer-test-{Guid.NewGuid():N}");
+
+    public HfTokenizerTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private HfTokenizer Write(JsonObject tokenizer, JsonObject? config = null)
+    {
+        File.WriteAllText(Path.Combine(_directory, "tokenizer.json"), tokenizer.ToJsonString());
+        if (config is not null)
+        {
+            File.WriteAllText(Path.Combine(_directory, "tokenizer_config.json"), config.ToJsonString());
+        }
+        return HfTokenizer.Load(_directory);
+    }
+
+    // A SentencePiece-style model: vocab a, b, ▁, aa, ab, ▁a and byte fallback for 'é'.
+    private static JsonObject SentencePieceModel(string? normalizer = "Prepend") => new()
+    {
+        ["added_tokens"] = new JsonArray(
+            new JsonObject { ["id"] = 0, ["content"] = "<unk>", ["special"] = true },
+            new JsonObject { ["id"] = 1, ["content"] = "<s>", ["special"] = true }),
+        ["normalizer"] = normalizer switch
+        {
+            "Prepend" => JsonNode.Parse("""{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},{"type":"Replace","pattern":{"String":" "},"content":"▁"}]}"""),
+            null => null,
+            _ => new JsonObject { ["type"] = normalizer },
+        },
+        ["pre_tokenizer"] = null,
+        ["post_processor"] = JsonNode.Parse("""{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"special_tokens":{"<s>":{"id":"<s>","ids":[1],"tokens":["<s>"]}}}"""),
+        ["decoder"] = JsonNode.Parse("""{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}"""),
+        ["model"] = JsonNode.Parse("""
+            {"type":"BPE","unk_token":"<unk>","byte_fallback":true,"fuse_unk":true,
+             "vocab":{"<unk>":0,"<s>":1,"a":2,"b":3,"▁":4,"aa":5,"ab":6,"▁a":7,"<0xC3>":8,"<0xA9>":9},
+             "merges":["a a","a b","▁ a"]}
+            """),
+    };
+
+    [Fact]
+    public void Equal_ranks_merge_leftmost_first()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        // ranks: a+a=0, a+b=1, ▁+a=2. "▁aaa" merges the leftmost "a a" first, leaving ▁ aa a.
+        Assert.Equal([1, 4, 5, 2], tokenizer.Encode("aaa"));
+        // "▁ab": a+b (rank 1) beats ▁+a (rank 2) although ▁+a is further left.
+        Assert.Equal([4, 6], tokenizer.Encode("ab", addSpecialTokens: false));
+    }
+
+    [Fact]
+    public void Unknown_characters_use_byte_fallback_and_decode_back()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        int[] ids = tokenizer.Encode("é", addSpecialTokens: false);
+        Assert.Equal([4, 8, 9], ids);
+        Assert.Equal("é", tokenizer.Decode(ids));
+        Assert.Equal("<s> é", tokenizer.Decode([1, .. ids]));
+        Assert.Equal("é", tokenizer.Decode([1, .. ids], skipSpecialTokens: true));
+    }
+
+    [Fact]
+    public void Added_tokens_are_matched_before_the_model_and_each_section_is_normalized()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        Assert.Equal([1, 7, 1, 7], tokenizer.Encode("a<s>a"));
+    }
+
+    [Fact]
+    public void Unsupported_component_type_is_a_clear_error()
+    {
+        var e = Assert.Throws<TokenizerException>(() => Write(SentencePieceModel(normalizer: "Precompiled")));
+        Assert.Contains("Precompiled", e.Message);
+    }
+
+    [Fact]
+    public void Missing_folder_and_missing_file_are_clear_errors()
+    {
+        Assert.Contains("does not exist", Assert.Throws<TokenizerException>(() => HfTokenizer.Load(Path.Combine(_directory, "nope"))).Message);
+        Assert.Contains("tokenizer.json", Assert.Throws<TokenizerException>(() => HfTokenizer.Load(_directory)).Message);
+    }
+
+    [Fact]
+    public void Out_of_range_ids_are_rejected()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([99]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.CreateDetokenizer().Add(-1));
+    }
+
+    [Fact]
+    public void Special_token_strings_and_chatml_fallback_come_from_the_config()
+    {
+        var tokenizer = Write(SentencePieceModel(), new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = new JsonObject { ["content"] = "<unk>" } });
+        Assert.Equal("<s>", tokenizer.BosToken);
+        Assert.Equal(1, tokenizer.BosTokenId);
+        Assert.Equal("<unk>", tokenizer.EosToken);
+        Assert.False(tokenizer.HasChatTemplate);
+        Assert.Equal("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n",
+            tokenizer.ApplyChatTemplate([new ChatMessage("user", "hi")]));
+    }
+}
