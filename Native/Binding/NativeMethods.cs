@@ -58,6 +58,7 @@ internal static partial class NativeMethods
 internal struct ModelParams
 {
     public int NThreads;
+    public int UseMmap;
 }
 
 [StructLayout(LayoutKind.Sequential)]

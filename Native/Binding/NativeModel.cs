@@ -36,12 +36,17 @@ public sealed class NativeModel : IDisposable
     public static string CpuFeatures => Marshal.PtrToStringUTF8(NativeMethods.CpuFeatures()) ?? "";
 
     /// <summary>Loads <paramref name="modelDirectory"/>; throws <see cref="NativeException"/> naming the file or tensor at fault.</summary>
-    public static NativeModel Load(string modelDirectory, int threadCount = 0)
+    /// <param name="modelDirectory">A Hugging Face model folder (config.json and safetensors).</param>
+    /// <param name="threadCount">Kernel threads; 0 uses every core.</param>
+    /// <param name="useMmap">Leave the weights in a memory map of the files (shared, nothing copied)
+    /// instead of reading them into huge-page memory (the default: faster decode).</param>
+    public static NativeModel Load(string modelDirectory, int threadCount = 0, bool useMmap = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         ArgumentOutOfRangeException.ThrowIfNegative(threadCount);
         var parameters = NativeMethods.ModelDefaultParams();
         parameters.NThreads = threadCount;
+        parameters.UseMmap = useMmap ? 1 : 0;
         NativeMethods.Check(NativeMethods.ModelLoad(modelDirectory, parameters, out var handle));
         try
         {

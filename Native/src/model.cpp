@@ -83,10 +83,10 @@ std::vector<float> rope_frequencies(const model_config& c) {
 
 }  // namespace
 
-std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads) {
+std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads, weight_memory memory) {
     auto m = std::make_unique<model>();
     m->config = load_model_config(model_dir);
-    m->files = std::make_unique<safetensors_set>(model_dir);
+    m->files = std::make_unique<safetensors_set>(model_dir, memory);
     const model_config& c = m->config;
     const safetensors_set& set = *m->files;
     const int64_t hidden = c.hidden_size, q_dim = int64_t(c.n_heads) * c.head_dim, kv_dim = int64_t(c.n_kv_heads) * c.head_dim;

@@ -46,6 +46,7 @@ struct model {
 };
 
 // Loads config.json + safetensors and checks every tensor's presence, shape and dtype.
-std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads);
+std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads,
+                                  weight_memory memory = weight_memory::huge_pages);
 
 }  // namespace olm

@@ -31,7 +31,55 @@ const char* dtype_name(dtype t) {
 
 int64_t dtype_size(dtype t) { return t == dtype::f32 ? 4 : 2; }
 
-mapped_file::mapped_file(const std::string& path) {
+namespace {
+
+// MemAvailable from /proc/meminfo in bytes; -1 when it cannot be read.
+int64_t available_memory_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    int64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit) {
+        if (key == "MemAvailable:") return kib * 1024;
+    }
+    return -1;
+}
+
+// Reads the whole file into anonymous memory advised to use transparent huge pages.
+const uint8_t* copy_to_huge_pages(int fd, const std::string& path, int64_t size, size_t& mapping_bytes) {
+    const int64_t available = available_memory_bytes();
+    if (available >= 0 && size > available) {
+        throw error(ORLEANSLLM_ERR_OUT_OF_MEMORY, "cannot copy " + path + " (" + std::to_string(size) +
+                                                      " bytes) into memory: only " + std::to_string(available) +
+                                                      " bytes available; load with use_mmap = 1");
+    }
+    constexpr size_t kHugePage = size_t(2) << 20;
+    mapping_bytes = (static_cast<size_t>(size) + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = ::mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw error(ORLEANSLLM_ERR_OUT_OF_MEMORY, "cannot allocate " + std::to_string(mapping_bytes) + " bytes for " + path +
+                                                      ": " + std::strerror(errno) + "; load with use_mmap = 1");
+    }
+    ::madvise(p, mapping_bytes, MADV_HUGEPAGE);  // advice only: without THP the copy still works
+    int64_t done = 0;
+    while (done < size) {
+        const ssize_t got = ::pread(fd, static_cast<uint8_t*>(p) + done, static_cast<size_t>(size - done), done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            const int err = got < 0 ? errno : 0;
+            ::munmap(p, mapping_bytes);
+            throw error(ORLEANSLLM_ERR_IO, "cannot read " + path + " at byte " + std::to_string(done) + ": " +
+                                               (err != 0 ? std::strerror(err) : "file shrank while loading"));
+        }
+        done += got;
+    }
+    ::mprotect(p, mapping_bytes, PROT_READ);
+    return static_cast<const uint8_t*>(p);
+}
+
+}  // namespace
+
+mapped_file::mapped_file(const std::string& path, weight_memory memory) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         throw error(ORLEANSLLM_ERR_IO, "cannot open " + path + ": " + std::strerror(errno));
@@ -43,7 +91,14 @@ mapped_file::mapped_file(const std::string& path) {
         throw error(ORLEANSLLM_ERR_IO, "cannot stat " + path + ": " + std::strerror(err));
     }
     size_ = st.st_size;
-    if (size_ > 0) {
+    if (size_ > 0 && memory == weight_memory::huge_pages) {
+        try {
+            data_ = copy_to_huge_pages(fd, path, size_, mapping_bytes_);
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+    } else if (size_ > 0) {
         void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             int err = errno;
@@ -51,12 +106,13 @@ mapped_file::mapped_file(const std::string& path) {
             throw error(ORLEANSLLM_ERR_IO, "cannot mmap " + path + ": " + std::strerror(err));
         }
         data_ = static_cast<const uint8_t*>(p);
+        mapping_bytes_ = static_cast<size_t>(size_);
     }
     ::close(fd);
 }
 
 mapped_file::~mapped_file() {
-    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), mapping_bytes_);
 }
 
 static dtype parse_dtype(const std::string& s, const std::string& tensor, const std::string& file) {
@@ -67,7 +123,7 @@ static dtype parse_dtype(const std::string& s, const std::string& tensor, const 
                 file + ": tensor '" + tensor + "' has dtype " + s + "; supported: F32, F16, BF16");
 }
 
-safetensors_set::safetensors_set(const std::string& model_dir) {
+safetensors_set::safetensors_set(const std::string& model_dir, weight_memory memory) : memory_(memory) {
     if (!fs::is_directory(model_dir)) {
         throw error(ORLEANSLLM_ERR_IO, "model directory not found: " + model_dir);
     }
@@ -111,7 +167,7 @@ safetensors_set::safetensors_set(const std::string& model_dir) {
 }
 
 void safetensors_set::load_file(const std::string& path) {
-    auto file = std::make_unique<mapped_file>(path);
+    auto file = std::make_unique<mapped_file>(path, memory_);
     const int64_t size = file->size();
     if (size < 8) {
         throw error(ORLEANSLLM_ERR_FORMAT, path + ": truncated safetensors file (" + std::to_string(size) + " bytes, no header)");

@@ -24,10 +24,14 @@ struct tensor_view {
     int64_t bytes = 0;
 };
 
-// A read-only mmap of one file; unmapped on destruction.
+// How a model's files are held in memory (orleansllm_model_params.use_mmap).
+enum class weight_memory { huge_pages, mmap };
+
+// One file's bytes, read-only: a memory map of the file, or a copy in anonymous memory advised
+// to use transparent huge pages. Released on destruction.
 class mapped_file {
 public:
-    explicit mapped_file(const std::string& path);
+    mapped_file(const std::string& path, weight_memory memory);
     ~mapped_file();
     mapped_file(const mapped_file&) = delete;
     mapped_file& operator=(const mapped_file&) = delete;
@@ -38,12 +42,13 @@ public:
 private:
     const uint8_t* data_ = nullptr;
     int64_t size_ = 0;
+    size_t mapping_bytes_ = 0;
 };
 
 class safetensors_set {
 public:
     // Throws olm::error (IO / FORMAT / UNSUPPORTED) naming the file and tensor at fault.
-    explicit safetensors_set(const std::string& model_dir);
+    safetensors_set(const std::string& model_dir, weight_memory memory);
 
     // nullptr when absent.
     const tensor_view* find(const std::string& name) const;
@@ -52,6 +57,7 @@ public:
 private:
     void load_file(const std::string& path);
 
+    weight_memory memory_;
     std::vector<std::unique_ptr<mapped_file>> files_;
     std::map<std::string, tensor_view> tensors_;
 };

@@ -154,7 +154,8 @@ TEST(ElementwiseTest, SiluMulMatchesReference) {
 // Paged attention over a shuffled block table equals causal attention over contiguous K/V.
 class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_t>> {};
 
-// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it; 16 and 24 the AVX2 one.
+// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it, else the grouped AVX2 one;
+// 16 and 24 the generic one.
 TEST_P(AttentionTest, PagedMatchesContiguousReference) {
     const auto [hd, group] = GetParam();
     const int32_t n_kv = 2, n_heads = n_kv * group, block = 4, n_blocks = 12;
@@ -190,8 +191,16 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
     b.block_indptr = block_indptr;
     b.block_indices = block_indices;
     auto q = random_floats(size_t(n_tokens * n_heads * hd), 40);
-    std::vector<float> out(q.size());
-    olm::paged_attention(pool, b, q.data(), k_cache.data(), v_cache.data(), out.data(), n_heads, n_kv, hd, block);
+    // What paged_attention picks for this CPU, and the AVX2 kernel on its own (inline and pooled).
+    std::vector<std::vector<float>> outs(1, std::vector<float>(q.size()));
+    olm::paged_attention(pool, b, q.data(), k_cache.data(), v_cache.data(), outs[0].data(), n_heads, n_kv, hd, block);
+    if (olm::paged_attention_avx2_supports(n_heads, n_kv, hd)) {
+        for (const int64_t inline_below : {int64_t(0), int64_t(1) << 40}) {
+            outs.emplace_back(q.size());
+            olm::paged_attention_avx2(pool, b, q.data(), k_cache.data(), v_cache.data(), outs.back().data(), n_heads, n_kv,
+                                      hd, block, inline_below);
+        }
+    }
 
     for (int s = 0; s < 2; ++s)
         for (int32_t t = query_start[s]; t < query_start[s + 1]; ++t)
@@ -210,13 +219,15 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
                 for (int32_t i = 0; i < hd; ++i) {
                     double ref = 0;
                     for (int32_t j = 0; j < n_keys; ++j) ref += p[size_t(j)] / sum * values[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
-                    ASSERT_NEAR(out[size_t((t * n_heads + h) * hd + i)], ref, 1e-5) << "seq " << s << " token " << t << " head " << h;
+                    for (size_t o = 0; o < outs.size(); ++o)
+                        ASSERT_NEAR(outs[o][size_t((t * n_heads + h) * hd + i)], ref, 1e-5)
+                            << "kernel " << o << " seq " << s << " token " << t << " head " << h;
                 }
             }
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
-                         ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3)));
+                         ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3, 8)));
 
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
     olm::thread_pool pool(3);

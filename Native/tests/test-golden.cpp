@@ -283,14 +283,16 @@ TEST_P(golden_logits, two_contexts_interleaved) {
     report("two contexts", worst);
 }
 
-// Thread counts that split rows and heads unevenly give the same logits.
-TEST_P(golden_logits, uneven_thread_counts) {
+// Thread counts that split rows and heads unevenly give the same logits, with the weights in
+// huge-page memory (odd counts) or left in the memory map (the even count).
+TEST_P(golden_logits, uneven_thread_counts_and_both_weight_memories) {
     const size_t p = longest_prompt();
     const auto& tokens = fixture_.prompts[p];
     double worst = 0;
-    for (const int32_t n_threads : {1, 3, 5}) {
+    for (const int32_t n_threads : {1, 3, 4, 5}) {
         orleansllm_model_params params = orleansllm_model_default_params();
         params.n_threads = n_threads;
+        params.use_mmap = n_threads % 2 == 0 ? 1 : 0;
         orleansllm_model* model = nullptr;
         orleansllm_context* context = nullptr;
         ASSERT_EQ(orleansllm_model_load(fixture_.dir.string().c_str(), params, &model),
@@ -310,7 +312,7 @@ TEST_P(golden_logits, uneven_thread_counts) {
         orleansllm_context_free(context);
         orleansllm_model_free(model);
     }
-    report("1, 3, 5 threads", worst);
+    report("1, 3, 4 (mmap), 5 threads", worst);
 }
 
 INSTANTIATE_TEST_SUITE_P(tests_golden, golden_logits, ::testing::ValuesIn(fixture_names()),

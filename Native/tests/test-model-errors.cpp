@@ -212,6 +212,18 @@ TEST_F(model_errors, missing_directory) {
     expect_load_error(root_ / "no-such-model", ORLEANSLLM_ERR_IO, {"no-such-model"});
 }
 
+TEST_F(model_errors, use_mmap_not_a_flag) {
+    const fs::path dir = copy_of("llama");
+    for (const int32_t use_mmap : {-1, 2}) {
+        orleansllm_model_params params = orleansllm_model_default_params();
+        params.use_mmap = use_mmap;
+        orleansllm_model* model = nullptr;
+        EXPECT_EQ(orleansllm_model_load(dir.string().c_str(), params, &model), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+        EXPECT_NE(std::string(orleansllm_last_error()).find("use_mmap"), std::string::npos);
+        EXPECT_EQ(model, nullptr);
+    }
+}
+
 TEST_F(model_errors, thread_count_out_of_range) {
     const fs::path dir = copy_of("llama");
     for (const int32_t n_threads : {-1, 1000000}) {

@@ -25,6 +25,10 @@ public sealed class EngineStructLayoutTests
     [Fact]
     public void Native_defaults_are_the_documented_ones()
     {
+        var model = NativeMethods.ModelDefaultParams();
+        Assert.Equal(0, model.NThreads);
+        Assert.Equal(0, model.UseMmap);
+        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
         var engine = NativeMethods.EngineDefaultParams();
         Assert.Equal(16, engine.BlockSizeTokens);
         Assert.Equal(1L << 30, engine.KvCacheBytes);

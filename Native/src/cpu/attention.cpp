@@ -34,6 +34,10 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
         paged_attention_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
         return;
     }
+    if (paged_attention_avx2_supports(n_heads, n_kv_heads, head_dim)) {
+        paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+        return;
+    }
     struct task { int32_t seq, head, q0, q1; };
     std::vector<task> tasks;
     for (int32_t s = 0; s < batch.n_seqs; ++s) {

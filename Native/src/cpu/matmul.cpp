@@ -56,6 +56,24 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         });
         return;
     }
+    // BF16 weights on AVX2: reorder the activations once so the kernel widens weights cheaply.
+    const bool bf16_pairs = !has_avx512() && outs.begin()->w->type == dtype::bf16;
+    if (bf16_pairs) {
+        const int64_t cols = outs.begin()->w->cols;
+        thread_local std::vector<float> x_pairs;
+        x_pairs.resize(static_cast<size_t>(n * bf16_pair_columns(cols)));
+        to_bf16_pairs(x, n, cols, x_pairs.data());
+        const float* xp = x_pairs.data();
+        pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
+            const task& t = tasks[static_cast<size_t>(i)];
+            if (t.out->w->type == dtype::bf16) {
+                matmul_rows_bf16_pairs_avx2(xp, x, n, *t.out->w, t.r0, t.r1, t.out->y);
+            } else {
+                matmul_rows_avx2(x, n, *t.out->w, t.r0, t.r1, t.out->y);
+            }
+        });
+        return;
+    }
     const matmul_rows_fn kernel = rows_kernel();
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& t = tasks[static_cast<size_t>(i)];

@@ -33,6 +33,12 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
 
 // AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8); paged_attention
 // dispatches to it when the CPU and the shape allow.
+// AVX2: head_dim 64 or 128 with GQA groups up to 8 (others take the generic kernel). Batches with
+// fewer than `inline_below` query·key products run on the calling thread (no dispatch).
+bool paged_attention_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
+                          const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                          int32_t block_size, int64_t inline_below = 16384);
 bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
 void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
                             const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
