@@ -7,16 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "c-api-handles.h"
 #include "engine.h"
 #include "model.h"
 #include "orleansllm.h"
 #include "status.h"
-
-// Defined in c-api.cpp; this definition must stay token-for-token identical to it (ODR).
-// TODO(lead): move it into a shared header (e.g. src/c-api-handles.h) and include it in both.
-struct orleansllm_model {
-    std::unique_ptr<olm::model> impl;
-};
 
 struct orleansllm_engine {
     std::unique_ptr<olm::engine> impl;

@@ -4,15 +4,12 @@
 #include <cstring>
 #include <string>
 
+#include "c-api-handles.h"
 #include "context.h"
 #include "cpu/matmul.h"
 #include "model.h"
 #include "orleansllm.h"
 #include "status.h"
-
-struct orleansllm_model {
-    std::unique_ptr<olm::model> impl;
-};
 
 namespace {
 

@@ -95,7 +95,7 @@ TEST_P(MatmulTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(
     Shapes, MatmulTest,
     ::testing::Combine(::testing::Values(dtype::f32, dtype::f16, dtype::bf16), ::testing::Values<int64_t>(1, 5, 67),
-                       ::testing::Values<int64_t>(7, 64, 100), ::testing::Values<int64_t>(1, 3, 4, 9, 37)));
+                       ::testing::Values<int64_t>(7, 64, 80, 100), ::testing::Values<int64_t>(1, 3, 4, 9, 37)));
 
 TEST(MatmulTest, Avx2KernelMatchesReferenceOnEveryCpu) {
     stored_matrix w = make_matrix(dtype::bf16, 13, 45, 3);
@@ -108,6 +108,27 @@ TEST(MatmulTest, Avx2KernelMatchesReferenceOnEveryCpu) {
             for (int64_t k = 0; k < 45; ++k) ref += double(x[size_t(t * 45 + k)]) * w.f32[size_t(r * 45 + k)];
             ASSERT_NEAR(y[size_t(t * 13 + r)], ref, 1e-4);
         }
+}
+
+// The AVX2 BF16 kernel on pair-ordered activations, decode (n = 1) and batched, on every CPU:
+// 80 columns = two 32-column steps and a 16-column step; 85 adds a 5-column tail.
+TEST(MatmulTest, Avx2Bf16PairKernelMatchesReferenceOnEveryCpu) {
+    for (const int64_t cols : {80, 85}) {
+        for (const int64_t n : {1, 5}) {
+            stored_matrix w = make_matrix(dtype::bf16, 11, cols, 3);
+            std::vector<float> x = random_floats(size_t(n * cols), 5);
+            std::vector<float> pairs(size_t(n * olm::bf16_pair_columns(cols)));
+            olm::to_bf16_pairs(x.data(), n, cols, pairs.data());
+            std::vector<float> y(size_t(n * 11), NAN);
+            olm::matmul_rows_bf16_pairs_avx2(pairs.data(), x.data(), n, w.m, 0, 11, y.data());
+            for (int64_t t = 0; t < n; ++t)
+                for (int64_t r = 0; r < 11; ++r) {
+                    double ref = 0;
+                    for (int64_t k = 0; k < cols; ++k) ref += double(x[size_t(t * cols + k)]) * w.f32[size_t(r * cols + k)];
+                    ASSERT_NEAR(y[size_t(t * 11 + r)], ref, 1e-4) << "cols " << cols << " n " << n << " t " << t << " r " << r;
+                }
+        }
+    }
 }
 
 TEST(ElementwiseTest, RmsNormMatchesReference) {
