@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -87,39 +88,65 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
         }
     }
 
+    // Token-wise work (norms, biases, RoPE, cache writes, residuals, SiLU) is split across the
+    // pool by token range once a batch is large enough to repay a dispatch.
+    const auto for_tokens = [&](const auto& fn) {
+        constexpr int64_t kInlineTokens = 8;
+        if (n <= kInlineTokens || pool.size() == 1) {
+            fn(int64_t(0), n);
+            return;
+        }
+        const int64_t n_tasks = std::min<int64_t>(n / kInlineTokens, int64_t(pool.size()) * 4);
+        pool.parallel_for(n_tasks, [&](int64_t i) { fn(n * i / n_tasks, n * (i + 1) / n_tasks); });
+    };
+
+    float* const xs = x.data();
     for (int32_t li = 0; li < c.n_layers; ++li) {
         const layer_weights& L = m.layers[size_t(li)];
-        rms_norm(x.data(), L.attn_norm.data(), h.data(), n, hidden, c.rms_norm_eps);
-        matmul(pool, h.data(), n, {{&L.q, q.data()}, {&L.k, k.data()}, {&L.v, v.data()}});
-        add_bias(q.data(), L.q_bias, n);
-        add_bias(k.data(), L.k_bias, n);
-        add_bias(v.data(), L.v_bias, n);
-        if (c.qk_norm) {
-            rms_norm(q.data(), L.q_norm.data(), q.data(), n * c.n_heads, hd, c.rms_norm_eps);
-            rms_norm(k.data(), L.k_norm.data(), k.data(), n * c.n_kv_heads, hd, c.rms_norm_eps);
-        }
-        rope(q.data(), n, c.n_heads, hd, cos_table.data(), sin_table.data());
-        rope(k.data(), n, c.n_kv_heads, hd, cos_table.data(), sin_table.data());
-
         float* k_cache = kv.keys(li);
         float* v_cache = kv.values(li);
-        for (int64_t t = 0; t < n; ++t) {
-            const int64_t slot = b.slot_mapping[t];
-            std::memcpy(k_cache + slot * kv_dim, k.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
-            std::memcpy(v_cache + slot * kv_dim, v.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
-        }
+
+        for_tokens([&](int64_t t0, int64_t t1) {
+            rms_norm(xs + t0 * hidden, L.attn_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
+        });
+        matmul(pool, h.data(), n, {{&L.q, q.data()}, {&L.k, k.data()}, {&L.v, v.data()}});
+        for_tokens([&](int64_t t0, int64_t t1) {
+            const int64_t nt = t1 - t0;
+            float* qt = q.data() + t0 * q_dim;
+            float* kt = k.data() + t0 * kv_dim;
+            float* vt = v.data() + t0 * kv_dim;
+            add_bias(qt, L.q_bias, nt);
+            add_bias(kt, L.k_bias, nt);
+            add_bias(vt, L.v_bias, nt);
+            if (c.qk_norm) {
+                rms_norm(qt, L.q_norm.data(), qt, nt * c.n_heads, hd, c.rms_norm_eps);
+                rms_norm(kt, L.k_norm.data(), kt, nt * c.n_kv_heads, hd, c.rms_norm_eps);
+            }
+            rope(qt, nt, c.n_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
+            rope(kt, nt, c.n_kv_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t slot = b.slot_mapping[t];
+                std::memcpy(k_cache + slot * kv_dim, k.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
+                std::memcpy(v_cache + slot * kv_dim, v.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
+            }
+        });
         paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,
                         kv.block_size_tokens());
 
         matmul(pool, attn.data(), n, {{&L.o, tmp.data()}});
-        add_bias(tmp.data(), L.o_bias, n);
-        add_inplace(x.data(), tmp.data(), n * hidden);
-
-        rms_norm(x.data(), L.mlp_norm.data(), h.data(), n, hidden, c.rms_norm_eps);
+        for_tokens([&](int64_t t0, int64_t t1) {
+            add_bias(tmp.data() + t0 * hidden, L.o_bias, t1 - t0);
+            add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
+            rms_norm(xs + t0 * hidden, L.mlp_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
+        });
         matmul(pool, h.data(), n, {{&L.gate, gate.data()}, {&L.up, up.data()}});
-        silu_mul(gate.data(), up.data(), gate.data(), n, inter);
+        for_tokens([&](int64_t t0, int64_t t1) {
+            silu_mul(gate.data() + t0 * inter, up.data() + t0 * inter, gate.data() + t0 * inter, t1 - t0, inter);
+        });
         matmul(pool, gate.data(), n, {{&L.down, tmp.data()}});
-        add_inplace(x.data(), tmp.data(), n * hidden);
+        for_tokens([&](int64_t t0, int64_t t1) {
+            add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
+        });
     }
 
     if (b.n_logits == 0) return;

@@ -25,6 +25,15 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// The horizontal sums of eight vectors, as one vector: out[i] = sum of a[i]'s lanes.
+inline __m256 hsum8(const __m256* a) {
+    const __m256 s01 = _mm256_hadd_ps(a[0], a[1]), s23 = _mm256_hadd_ps(a[2], a[3]);
+    const __m256 s45 = _mm256_hadd_ps(a[4], a[5]), s67 = _mm256_hadd_ps(a[6], a[7]);
+    const __m256 t0 = _mm256_hadd_ps(s01, s23), t1 = _mm256_hadd_ps(s45, s67);
+    // t0 = [a0..a3 partial (low lanes) | a0..a3 partial (high lanes)], t1 likewise for a4..a7.
+    return _mm256_add_ps(_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t0, t1, 0x31));
+}
+
 inline float hmax(__m256 v) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
@@ -85,9 +94,27 @@ void attend_query(const float* const* q_heads, int32_t group, const float* k_cac
         for (int v = 0; v < V; ++v)
             _mm256_store_ps(q[g] + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[g] + v * 8), _mm256_set1_ps(scale)));
 
-    // scores[g][j] = q_g · k_j (scaled); two accumulators per product shorten the FMA chain.
-    for (int32_t j = 0; j < n_keys; ++j) {
-        const float* k = k_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
+    // scores[g][j] = q_g · k_j (scaled). Eight keys at a time: eight independent FMA chains, and
+    // one horizontal reduction yields all eight scores.
+    const auto key_row = [&](int32_t j) {
+        return k_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
+    };
+    int32_t j = 0;
+    for (; j + 8 <= n_keys; j += 8) {
+        const float* k[8];
+        for (int i = 0; i < 8; ++i) k[i] = key_row(j + i);
+        for (int32_t g = 0; g < group; ++g) {
+            __m256 a[8];
+            for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
+            for (int v = 0; v < V; ++v) {
+                const __m256 qv = _mm256_load_ps(q[g] + v * 8);
+                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[i] + v * 8), a[i]);
+            }
+            _mm256_storeu_ps(scores + g * stride + j, hsum8(a));
+        }
+    }
+    for (; j < n_keys; ++j) {
+        const float* k = key_row(j);
         for (int32_t g = 0; g < group; ++g) {
             __m256 a0 = _mm256_mul_ps(_mm256_load_ps(q[g]), _mm256_loadu_ps(k));
             __m256 a1 = _mm256_mul_ps(_mm256_load_ps(q[g] + 8), _mm256_loadu_ps(k + 8));
