@@ -1,5 +1,6 @@
 // Kernel throughput on SmolLM2-135M shapes (google benchmark; `--benchmark_format=json` prints JSON).
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <random>
 #include <vector>
@@ -63,5 +64,22 @@ void BM_DecodeAttention(benchmark::State& state) {
 BENCHMARK(BM_DecodeAttention)->Args({32, 512})->UseRealTime();
 
 }  // namespace
+
+// The machine's multiply-add ceiling: per thread, 12 independent 8-lane FMA chains (more than
+// latency × pipes), so the FMA units never wait. Tells how far a GEMM is from the hardware.
+void BM_FmaPeak(benchmark::State& state) {
+    constexpr int64_t kIters = 1 << 22;
+    __m256 a[12];
+    for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(1.0f + float(i) * 1e-3f);
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (auto _ : state) {
+        for (int64_t k = 0; k < kIters; ++k)
+            for (auto& v : a) v = _mm256_fmadd_ps(v, m, c);
+        benchmark::DoNotOptimize(a);
+    }
+    state.counters["GFLOPs"] = benchmark::Counter(double(2 * 12 * 8 * kIters) * state.iterations(), benchmark::Counter::kIsRate,
+                                                  benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_FmaPeak)->Threads(2)->UseRealTime();
 
 BENCHMARK_MAIN();
