@@ -14,13 +14,14 @@
 namespace olm {
 
 kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens)
-    : n_blocks_(n_blocks), block_size_(block_size_tokens) {
-    const size_t floats = size_t(n_blocks) * size_t(block_size_tokens) * size_t(m.config.n_kv_heads) * size_t(m.config.head_dim);
+    : n_blocks_(n_blocks), block_size_(block_size_tokens), type_(m.kv_type()) {
+    const size_t bytes = size_t(n_blocks) * size_t(block_size_tokens) * size_t(m.config.n_kv_heads) *
+                         size_t(m.config.head_dim) * size_t(dtype_size(type_));
     k_.resize(static_cast<size_t>(m.config.n_layers));
     v_.resize(static_cast<size_t>(m.config.n_layers));
     for (int32_t l = 0; l < m.config.n_layers; ++l) {
-        k_[static_cast<size_t>(l)].assign(floats, 0.0f);
-        v_[static_cast<size_t>(l)].assign(floats, 0.0f);
+        k_[static_cast<size_t>(l)].assign(bytes, 0);
+        v_[static_cast<size_t>(l)].assign(bytes, 0);
     }
 }
 
@@ -55,6 +56,16 @@ void embed_tokens(const matrix& embed, const int32_t* ids, int64_t n, float* out
             }
         }
     }
+}
+
+// Writes n floats to a K/V cache row of the cache's type (BF16: round to nearest even).
+void store_kv_row(void* cache, dtype type, int64_t slot, const float* src, int64_t n) {
+    if (type == dtype::f32) {
+        std::memcpy(static_cast<float*>(cache) + slot * n, src, size_t(n) * sizeof(float));
+        return;
+    }
+    uint16_t* dst = static_cast<uint16_t*>(cache) + slot * n;
+    for (int64_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);
 }
 
 void add_bias(float* x, const std::vector<float>& bias, int64_t n) {
@@ -103,8 +114,8 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
     float* const xs = x.data();
     for (int32_t li = 0; li < c.n_layers; ++li) {
         const layer_weights& L = m.layers[size_t(li)];
-        float* k_cache = kv.keys(li);
-        float* v_cache = kv.values(li);
+        void* k_cache = kv.keys(li);
+        void* v_cache = kv.values(li);
 
         for_tokens([&](int64_t t0, int64_t t1) {
             rms_norm(xs + t0 * hidden, L.attn_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
@@ -126,12 +137,12 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
             rope(kt, nt, c.n_kv_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t slot = b.slot_mapping[t];
-                std::memcpy(k_cache + slot * kv_dim, k.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
-                std::memcpy(v_cache + slot * kv_dim, v.data() + t * kv_dim, size_t(kv_dim) * sizeof(float));
+                store_kv_row(k_cache, kv.type(), slot, k.data() + t * kv_dim, kv_dim);
+                store_kv_row(v_cache, kv.type(), slot, v.data() + t * kv_dim, kv_dim);
             }
         });
         paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,
-                        kv.block_size_tokens());
+                        kv.block_size_tokens(), kv.type());
 
         matmul(pool, attn.data(), n, {{&L.o, tmp.data()}});
         for_tokens([&](int64_t t0, int64_t t1) {

@@ -5,19 +5,24 @@
 #include <cstdint>
 #include <vector>
 
+#include "safetensors.h"
+
 namespace olm {
 
 struct model;
 class thread_pool;
 
 // KV memory of one engine or context: per layer, K and V as
-// [n_blocks, block_size_tokens, n_kv_heads, head_dim] float32.
+// [n_blocks, block_size_tokens, n_kv_heads, head_dim] elements of the model's kv_type()
+// (BF16 for BF16 checkpoints, float32 otherwise).
 class kv_storage {
 public:
     kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens);
 
-    float* keys(int32_t layer) { return k_[layer].data(); }
-    float* values(int32_t layer) { return v_[layer].data(); }
+    // [n_blocks, block_size, n_kv_heads, head_dim] elements of type()
+    void* keys(int32_t layer) { return k_[size_t(layer)].data(); }
+    void* values(int32_t layer) { return v_[size_t(layer)].data(); }
+    dtype type() const { return type_; }
     int32_t n_blocks() const { return n_blocks_; }
     int32_t block_size_tokens() const { return block_size_; }
     static int64_t bytes_per_block(const model& m, int32_t block_size_tokens);
@@ -25,8 +30,9 @@ public:
 private:
     int32_t n_blocks_;
     int32_t block_size_;
-    std::vector<std::vector<float>> k_;
-    std::vector<std::vector<float>> v_;
+    dtype type_;
+    std::vector<std::vector<uint8_t>> k_;
+    std::vector<std::vector<uint8_t>> v_;
 };
 
 // A scheduled batch as flat arrays (all owned by the caller; valid during forward()).

@@ -139,7 +139,7 @@ int64_t model::weight_bytes_per_token() const {
 }
 
 int64_t model::kv_bytes_per_token() const {
-    return int64_t(2) * config.n_layers * config.n_kv_heads * config.head_dim * int64_t(sizeof(float));
+    return int64_t(2) * config.n_layers * config.n_kv_heads * config.head_dim * dtype_size(kv_type());
 }
 
 }  // namespace olm

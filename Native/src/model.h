@@ -42,6 +42,9 @@ struct model {
     std::shared_ptr<thread_pool> pool;
 
     int64_t weight_bytes_per_token() const;
+    // K/V cache element type: BF16 for BF16 checkpoints (the precision they are served at, half
+    // the bytes), float32 for F32 and F16 ones.
+    dtype kv_type() const { return embed.type == dtype::bf16 ? dtype::bf16 : dtype::f32; }
     int64_t kv_bytes_per_token() const;
 };
 

@@ -26,19 +26,8 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
     return v;
 }
 
-uint16_t to_bf16(float f) {
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    bits += 0x7FFF + ((bits >> 16) & 1);  // round to nearest even
-    return static_cast<uint16_t>(bits >> 16);
-}
-
-float from_bf16(uint16_t h) {
-    uint32_t bits = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
+using olm::from_bf16;
+using olm::to_bf16;
 
 struct stored_matrix {
     std::vector<float> f32;       // the values the kernel sees, as float
@@ -131,6 +120,16 @@ TEST(MatmulTest, Avx2Bf16PairKernelMatchesReferenceOnEveryCpu) {
     }
 }
 
+TEST(Bf16Test, RoundsToNearestEvenAndKeepsNaN) {
+    EXPECT_EQ(to_bf16(1.0f), 0x3F80);
+    EXPECT_EQ(to_bf16(from_bf16(0x3F80) + 0x1p-8f), 0x3F80);           // halfway, even stays
+    EXPECT_EQ(to_bf16(from_bf16(0x3F81) + 0x1p-8f), 0x3F82);           // halfway, odd rounds up
+    EXPECT_EQ(to_bf16(from_bf16(0x3F80) + 0x1.8p-8f), 0x3F81);         // above halfway
+    EXPECT_TRUE(std::isnan(from_bf16(to_bf16(std::nanf("")))));
+    EXPECT_TRUE(std::isnan(from_bf16(to_bf16(from_bf16(0x7FFF)))));     // NaN with all mantissa bits set
+    EXPECT_EQ(to_bf16(-INFINITY), 0xFF80);
+}
+
 TEST(ElementwiseTest, RmsNormMatchesReference) {
     const int64_t n = 3, dim = 37;
     auto x = random_floats(size_t(n * dim), 1), w = random_floats(size_t(dim), 2);
@@ -173,23 +172,29 @@ TEST(ElementwiseTest, SiluMulMatchesReference) {
 }
 
 // Paged attention over a shuffled block table equals causal attention over contiguous K/V.
-class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_t>> {};
+class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_t, dtype>> {};
 
-// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it, else the grouped AVX2 one;
-// 16 and 24 the generic one.
+// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it (F32 cache), else the grouped
+// AVX2 one; 16 and 24 the generic one. A BF16 cache holds the BF16-rounded keys and values, and
+// the reference uses the same rounded values.
 TEST_P(AttentionTest, PagedMatchesContiguousReference) {
-    const auto [hd, group] = GetParam();
+    const auto [hd, group, kv_type] = GetParam();
     const int32_t n_kv = 2, n_heads = n_kv * group, block = 4, n_blocks = 12;
     const int32_t seq_len[2] = {7, 10};  // second sequence: a 3-token chunk on top of 7 cached tokens
     const int32_t new_tokens[2] = {7, 3};
     olm::thread_pool pool(2);
     const int64_t kv_dim = n_kv * hd;
     std::vector<float> k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size());
+    std::vector<uint16_t> k_cache16(k_cache.size()), v_cache16(k_cache.size());
     const std::vector<int32_t> tables[2] = {{5, 2}, {9, 0, 11}};
     std::vector<std::vector<float>> keys(2), values(2);
     for (int s = 0; s < 2; ++s) {
         keys[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 20 + s);
         values[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 30 + s);
+        if (kv_type == dtype::bf16) {
+            for (auto* vs : {&keys[size_t(s)], &values[size_t(s)]})
+                for (float& v : *vs) v = olm::from_bf16(olm::to_bf16(v));
+        }
         for (int32_t j = 0; j < seq_len[s]; ++j) {
             const int64_t slot = int64_t(tables[s][size_t(j / block)]) * block + j % block;
             std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
@@ -214,12 +219,18 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
     auto q = random_floats(size_t(n_tokens * n_heads * hd), 40);
     // What paged_attention picks for this CPU, and the AVX2 kernel on its own (inline and pooled).
     std::vector<std::vector<float>> outs(1, std::vector<float>(q.size()));
-    olm::paged_attention(pool, b, q.data(), k_cache.data(), v_cache.data(), outs[0].data(), n_heads, n_kv, hd, block);
+    for (size_t i = 0; i < k_cache.size(); ++i) {
+        k_cache16[i] = olm::to_bf16(k_cache[i]);
+        v_cache16[i] = olm::to_bf16(v_cache[i]);
+    }
+    const void* kc = kv_type == dtype::bf16 ? static_cast<const void*>(k_cache16.data()) : k_cache.data();
+    const void* vc = kv_type == dtype::bf16 ? static_cast<const void*>(v_cache16.data()) : v_cache.data();
+    olm::paged_attention(pool, b, q.data(), kc, vc, outs[0].data(), n_heads, n_kv, hd, block, kv_type);
     if (olm::paged_attention_avx2_supports(n_heads, n_kv, hd)) {
         for (const int64_t inline_below : {int64_t(0), int64_t(1) << 40}) {
             outs.emplace_back(q.size());
-            olm::paged_attention_avx2(pool, b, q.data(), k_cache.data(), v_cache.data(), outs.back().data(), n_heads, n_kv,
-                                      hd, block, inline_below);
+            olm::paged_attention_avx2(pool, b, q.data(), kc, vc, outs.back().data(), n_heads, n_kv, hd, block, kv_type,
+                                      inline_below);
         }
     }
 
@@ -248,7 +259,8 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
-                         ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3, 8)));
+                         ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3, 8),
+                                            ::testing::Values(dtype::f32, dtype::bf16)));
 
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
     olm::thread_pool pool(3);

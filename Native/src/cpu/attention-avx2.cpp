@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "forward.h"
@@ -84,8 +85,15 @@ void softmax(float* s, int32_t n) {
     for (; j < n; ++j) s[j] *= 1.0f / total;
 }
 
-template <int HD>
-void attend_query(const float* const* q_heads, int32_t group, const float* k_cache, const float* v_cache,
+// Eight cache elements as float32: F32 as is, BF16 widened (a shift into the high half).
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+template <int HD, typename E>
+void attend_query(const float* const* q_heads, int32_t group, const E* k_cache, const E* v_cache,
                   const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh, int32_t n_keys,
                   float scale, float* scores /* [group][stride] */, int32_t stride, float* const* out_heads) {
     constexpr int V = HD / 8;
@@ -101,26 +109,26 @@ void attend_query(const float* const* q_heads, int32_t group, const float* k_cac
     };
     int32_t j = 0;
     for (; j + 8 <= n_keys; j += 8) {
-        const float* k[8];
+        const E* k[8];
         for (int i = 0; i < 8; ++i) k[i] = key_row(j + i);
         for (int32_t g = 0; g < group; ++g) {
             __m256 a[8];
             for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
             for (int v = 0; v < V; ++v) {
                 const __m256 qv = _mm256_load_ps(q[g] + v * 8);
-                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[i] + v * 8), a[i]);
+                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, load8(k[i] + v * 8), a[i]);
             }
             _mm256_storeu_ps(scores + g * stride + j, hsum8(a));
         }
     }
     for (; j < n_keys; ++j) {
-        const float* k = key_row(j);
+        const E* k = key_row(j);
         for (int32_t g = 0; g < group; ++g) {
-            __m256 a0 = _mm256_mul_ps(_mm256_load_ps(q[g]), _mm256_loadu_ps(k));
-            __m256 a1 = _mm256_mul_ps(_mm256_load_ps(q[g] + 8), _mm256_loadu_ps(k + 8));
+            __m256 a0 = _mm256_mul_ps(_mm256_load_ps(q[g]), load8(k));
+            __m256 a1 = _mm256_mul_ps(_mm256_load_ps(q[g] + 8), load8(k + 8));
             for (int v = 2; v < V; v += 2) {
-                a0 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8), _mm256_loadu_ps(k + v * 8), a0);
-                a1 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8 + 8), _mm256_loadu_ps(k + v * 8 + 8), a1);
+                a0 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8), load8(k + v * 8), a0);
+                a1 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8 + 8), load8(k + v * 8 + 8), a1);
             }
             scores[g * stride + j] = hsum(_mm256_add_ps(a0, a1));
         }
@@ -133,9 +141,9 @@ void attend_query(const float* const* q_heads, int32_t group, const float* k_cac
         for (int v = 0; v < V; ++v) o[v] = _mm256_setzero_ps();
         const float* p = scores + g * stride;
         for (int32_t j = 0; j < n_keys; ++j) {
-            const float* vr = v_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
+            const E* vr = v_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
             const __m256 pj = _mm256_set1_ps(p[j]);
-            for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vr + v * 8), o[v]);
+            for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, load8(vr + v * 8), o[v]);
         }
         for (int v = 0; v < V; ++v) _mm256_storeu_ps(out_heads[g] + v * 8, o[v]);
     }
@@ -147,9 +155,9 @@ bool paged_attention_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int32_t 
     return (head_dim == 64 || head_dim == 128) && n_heads / n_kv_heads <= kMaxGroup;
 }
 
-void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                          const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                          int32_t block_size, int64_t inline_below) {
+void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                          const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                          int32_t block_size, dtype kv_type, int64_t inline_below) {
     struct task { int32_t seq, kv_head, q0, q1; };
     std::vector<task> tasks;
     int64_t work = 0;
@@ -178,12 +186,21 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
                 q_heads[g] = q + row;
                 out_heads[g] = out + row;
             }
-            if (head_dim == 64) {
-                attend_query<64>(q_heads, group, k_cache, v_cache, blocks, block_size, token_stride, tk.kv_head, n_keys, scale,
-                                 scores.data(), stride, out_heads);
+            const auto attend = [&](auto head_dim_constant, const auto* k, const auto* v) {
+                attend_query<decltype(head_dim_constant)::value>(q_heads, group, k, v, blocks, block_size, token_stride,
+                                                                  tk.kv_head, n_keys, scale, scores.data(), stride, out_heads);
+            };
+            const auto with_head_dim = [&](const auto* k, const auto* v) {
+                if (head_dim == 64) {
+                    attend(std::integral_constant<int, 64>{}, k, v);
+                } else {
+                    attend(std::integral_constant<int, 128>{}, k, v);
+                }
+            };
+            if (kv_type == dtype::bf16) {
+                with_head_dim(static_cast<const uint16_t*>(k_cache), static_cast<const uint16_t*>(v_cache));
             } else {
-                attend_query<128>(q_heads, group, k_cache, v_cache, blocks, block_size, token_stride, tk.kv_head, n_keys,
-                                  scale, scores.data(), stride, out_heads);
+                with_head_dim(static_cast<const float*>(k_cache), static_cast<const float*>(v_cache));
             }
         }
     };

@@ -23,19 +23,29 @@ inline void axpy(float* out, const float* v, float p, int32_t n) {
     for (; i < n; ++i) out[i] += p * v[i];
 }
 
+// The K/V row starting `element` elements into a cache, as float32: the row itself for an
+// F32 cache, else converted into `scratch`.
+const float* kv_row(const void* cache, dtype type, int64_t element, int32_t n, float* scratch) {
+    if (type == dtype::f32) return static_cast<const float*>(cache) + element;
+    const uint16_t* src = static_cast<const uint16_t*>(cache) + element;
+    for (int32_t i = 0; i < n; ++i) scratch[i] = from_bf16(src[i]);
+    return scratch;
+}
+
 }  // namespace
 
-void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                     const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                     int32_t block_size) {
+void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                     const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                     int32_t block_size, dtype kv_type) {
     static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (avx512 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
-        paged_attention_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+    if (avx512 && kv_type == dtype::f32 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
+        paged_attention_avx512(pool, batch, q, static_cast<const float*>(k_cache), static_cast<const float*>(v_cache), out,
+                               n_heads, n_kv_heads, head_dim, block_size);
         return;
     }
     if (paged_attention_avx2_supports(n_heads, n_kv_heads, head_dim)) {
-        paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+        paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size, kv_type);
         return;
     }
     struct task { int32_t seq, head, q0, q1; };
@@ -49,13 +59,14 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
     }
     const int32_t group = n_heads / n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    const int64_t token_stride = int64_t(n_kv_heads) * head_dim;  // floats between consecutive slots
+    const int64_t token_stride = int64_t(n_kv_heads) * head_dim;  // elements between consecutive slots
 
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& tk = tasks[static_cast<size_t>(i)];
         const int32_t kvh = tk.head / group;
         const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
-        thread_local std::vector<float> scores;
+        thread_local std::vector<float> scores, row;
+        row.resize(static_cast<size_t>(head_dim));
         for (int32_t t = tk.q0; t < tk.q1; ++t) {
             const int32_t n_keys = batch.positions[t] + 1;  // causal: keys at positions 0..p
             assert(n_keys <= batch.context_lens[tk.seq]);
@@ -64,7 +75,8 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
             float max_score = -INFINITY;
             for (int32_t j = 0; j < n_keys; ++j) {
                 const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
-                const float sc = dot(qv, k_cache + slot * token_stride + int64_t(kvh) * head_dim, head_dim) * scale;
+                const float* key = kv_row(k_cache, kv_type, slot * token_stride + int64_t(kvh) * head_dim, head_dim, row.data());
+                const float sc = dot(qv, key, head_dim) * scale;
                 scores[static_cast<size_t>(j)] = sc;
                 max_score = std::max(max_score, sc);
             }
@@ -79,7 +91,8 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
             const float inv_sum = 1.0f / sum;
             for (int32_t j = 0; j < n_keys; ++j) {
                 const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
-                axpy(o, v_cache + slot * token_stride + int64_t(kvh) * head_dim, scores[static_cast<size_t>(j)] * inv_sum, head_dim);
+                const float* value = kv_row(v_cache, kv_type, slot * token_stride + int64_t(kvh) * head_dim, head_dim, row.data());
+                axpy(o, value, scores[static_cast<size_t>(j)] * inv_sum, head_dim);
             }
         }
     });

@@ -2,11 +2,29 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+
+#include "safetensors.h"
 
 namespace olm {
 
 class thread_pool;
 struct batch_view;
+
+// float32 → BF16, round to nearest even; NaN stays a (quiet) NaN.
+inline uint16_t to_bf16(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
+    return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+inline float from_bf16(uint16_t h) {
+    const uint32_t bits = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
 
 // dot product of two float vectors of length n
 float dot(const float* a, const float* b, int64_t n);
@@ -25,20 +43,21 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n, int64_t
 void add_inplace(float* x, const float* y, int64_t n);
 
 // Causal attention of each batch token over its sequence's paged context.
-// q: [n_tokens, n_heads, head_dim]; k_cache/v_cache: [n_blocks, block_size, n_kv_heads, head_dim];
-// out: [n_tokens, n_heads, head_dim].
-void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                     const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                     int32_t block_size);
+// q: [n_tokens, n_heads, head_dim]; k_cache/v_cache: [n_blocks, block_size, n_kv_heads, head_dim]
+// elements of kv_type (F32 or BF16); out: [n_tokens, n_heads, head_dim].
+void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                     const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                     int32_t block_size, dtype kv_type = dtype::f32);
 
-// AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8); paged_attention
-// dispatches to it when the CPU and the shape allow.
-// AVX2: head_dim 64 or 128 with GQA groups up to 8 (others take the generic kernel). Batches with
-// fewer than `inline_below` query·key products run on the calling thread (no dispatch).
+// AVX2: head_dim 64 or 128 with GQA groups up to 8 (others take the generic kernel), F32 or BF16
+// K/V. Batches with fewer than `inline_below` query·key products run on the calling thread.
 bool paged_attention_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
-void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                          const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                          int32_t block_size, int64_t inline_below = 16384);
+void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                          const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                          int32_t block_size, dtype kv_type, int64_t inline_below = 16384);
+
+// AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8) and F32 K/V;
+// paged_attention dispatches to it when the CPU, the shape and the cache type allow.
 bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
 void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
                             const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
