@@ -164,6 +164,25 @@ TEST(ElementwiseTest, RopeRotatesHalvesByTheGivenAngles) {
             }
 }
 
+// Large magnitudes of either sign: no overflow (exp(-g) for g = -100 would be inf), relative
+// error within float precision.
+TEST(ElementwiseTest, SiluMulHoldsForLargeInputsOfEitherSign) {
+    std::vector<float> g, u;
+    for (int i = -400; i <= 400; ++i) {
+        g.push_back(float(i) * 0.25f);
+        u.push_back(1.0f + float(i % 7) * 0.1f);
+    }
+    g.push_back(-1e30f), u.push_back(1.0f);
+    g.push_back(1e30f), u.push_back(1.0f);
+    std::vector<float> out(g.size());
+    olm::silu_mul(g.data(), u.data(), out.data(), 1, int64_t(g.size()));
+    for (size_t i = 0; i < g.size(); ++i) {
+        const double ref = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * u[i];
+        ASSERT_TRUE(std::isfinite(out[i])) << g[i];
+        ASSERT_NEAR(out[i], ref, 1e-6 * std::max(1.0, std::fabs(ref))) << g[i];
+    }
+}
+
 TEST(ElementwiseTest, SiluMulMatchesReference) {
     auto g = random_floats(50, 4), u = random_floats(50, 5);
     std::vector<float> out(50);

@@ -2,16 +2,10 @@
 
 #include <cmath>
 
+#include "avx2-math.h"
 #include "ops.h"
 
 namespace olm {
-
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 float dot(const float* a, const float* b, int64_t n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -21,7 +15,7 @@ float dot(const float* a, const float* b, int64_t n) {
         acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
     }
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float s = hsum8(_mm256_add_ps(acc0, acc1));
+    float s = hsum(_mm256_add_ps(acc0, acc1));
     for (; i < n; ++i) s += a[i] * b[i];
     return s;
 }
@@ -54,7 +48,11 @@ void rope(float* x, int64_t n, int64_t n_heads, int64_t head_dim, const float* c
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n, int64_t dim) {
     const int64_t total = n * dim;
-    for (int64_t i = 0; i < total; ++i) {
+    int64_t i = 0;
+    for (; i + 8 <= total; i += 8) {
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(silu_ps(_mm256_loadu_ps(gate + i)), _mm256_loadu_ps(up + i)));
+    }
+    for (; i < total; ++i) {
         const float g = gate[i];
         out[i] = g / (1.0f + std::exp(-g)) * up[i];
     }

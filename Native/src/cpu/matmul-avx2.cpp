@@ -1,6 +1,7 @@
 // AVX2 + FMA matmul kernel: the baseline every supported CPU runs.
 #include <immintrin.h>
 
+#include "avx2-math.h"
 #include "matmul.h"
 
 namespace olm {
@@ -31,13 +32,6 @@ inline float load1(const void* w, int64_t i) {
     } else {
         return _cvtsh_ss(static_cast<const uint16_t*>(w)[i]);
     }
-}
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 template <dtype T, int R, int TT>
