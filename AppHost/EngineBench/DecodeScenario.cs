@@ -46,8 +46,11 @@ internal static class DecodeScenario
             prefillSeconds = Math.Min(prefillSeconds, sw.Elapsed.TotalSeconds);
         }
 
-        // Decode and read bandwidth alternate, best of each kept: both see the same machine state,
-        // so a noisy neighbour slows both rather than skewing the ratio.
+        // Decode and read bandwidth alternate, each bandwidth sample as long as the decode before
+        // it, best of each kept: both see the same machine state for the same length of time, so a
+        // noisy neighbour slows both rather than skewing the ratio.
+        progress("allocating the bandwidth buffer");
+        using var reader = new ReadBandwidth(threadCount);
         var decodeSeconds = double.MaxValue;
         var bandwidth = 0.0;
         for (var round = 1; round <= Rounds; round++)
@@ -60,10 +63,11 @@ internal static class DecodeScenario
             {
                 logits = context.Eval([ArgMax(logits)]);
             }
-            decodeSeconds = Math.Min(decodeSeconds, decode.Elapsed.TotalSeconds);
+            var elapsed = decode.Elapsed;
+            decodeSeconds = Math.Min(decodeSeconds, elapsed.TotalSeconds);
 
-            progress($"measuring read bandwidth (round {round} of {Rounds})");
-            bandwidth = Math.Max(bandwidth, ReadBandwidth.Measure(threadCount, runs: 2));
+            progress($"measuring read bandwidth for {elapsed.TotalSeconds:F1} s (round {round} of {Rounds})");
+            bandwidth = Math.Max(bandwidth, reader.Measure(elapsed));
         }
 
         var decodeRate = DecodeTokens / decodeSeconds;
