@@ -1,6 +1,7 @@
 // AVX2 paged attention for the common head sizes (64, 128) and GQA groups up to 8: one task per
-// (sequence, KV head, chunk of queries); the query heads sharing a KV head are processed together
-// so each K/V row is fetched once, and the softmax exponentials are vectorised.
+// (sequence, KV head, chunk of queries); all query heads of a task (the chunk's queries × the heads
+// sharing the KV head) are processed together, so each K/V row is fetched (and widened, for a
+// BF16 cache) once per task; the softmax exponentials are vectorised.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -51,60 +52,90 @@ inline __m256 load8(const uint16_t* p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-template <int HD, typename E>
-void attend_query(const float* const* q_heads, int32_t group, const E* k_cache, const E* v_cache,
-                  const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh, int32_t n_keys,
-                  float scale, float* scores /* [group][stride] */, int32_t stride, float* const* out_heads) {
-    constexpr int V = HD / 8;
-    alignas(32) float q[kMaxGroup][HD];
-    for (int32_t g = 0; g < group; ++g)
-        for (int v = 0; v < V; ++v)
-            _mm256_store_ps(q[g] + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[g] + v * 8), _mm256_set1_ps(scale)));
+// Per-thread scratch of one task.
+struct scratch {
+    std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
+    std::vector<float> scores;  // [n_heads_in_task][stride]
+    std::vector<float> rows;    // [kValueTile][HD]: K or V rows widened to float32 (BF16 caches)
+};
 
-    // scores[g][j] = q_g · k_j (scaled). Eight keys at a time: eight independent FMA chains, and
-    // one horizontal reduction yields all eight scores.
-    const auto key_row = [&](int32_t j) {
-        return k_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
+constexpr int32_t kValueTile = 64;  // V rows widened at a time; 64 × 128 floats = 32 KiB
+
+// All query heads of one task (the queries of a prefill chunk × the heads sharing a KV head)
+// against their causal prefixes of one sequence's cache. Each block of K rows and each tile of
+// V rows is read (and, for BF16, widened) once and used by every query head while it is in L1.
+// n_keys[h]: keys query head h sees (its position + 1).
+template <int HD, typename E>
+void attend(const float* const* q_heads, const int32_t* n_keys, int32_t n_qh, const E* k_cache, const E* v_cache,
+            const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh, float scale,
+            float* const* out_heads, scratch& sc) {
+    constexpr int V = HD / 8;
+    const int32_t max_keys = *std::max_element(n_keys, n_keys + n_qh);
+    const int32_t stride = (max_keys + 7) / 8 * 8;
+    sc.q.resize(size_t(n_qh) * HD);
+    sc.scores.resize(size_t(n_qh) * size_t(stride));
+    sc.rows.resize(size_t(kValueTile) * HD);
+    for (int32_t h = 0; h < n_qh; ++h)
+        for (int v = 0; v < V; ++v)
+            _mm256_storeu_ps(sc.q.data() + h * HD + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[h] + v * 8), _mm256_set1_ps(scale)));
+
+    // Rows [j0, j0 + count) of the cache as float32 pointers: the rows themselves (F32) or
+    // widened copies in sc.rows (BF16).
+    const auto rows_f32 = [&](const E* cache, int32_t j0, int32_t count, const float** out) {
+        for (int32_t i = 0; i < count; ++i) {
+            const int32_t j = j0 + i;
+            const E* row = cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
+            if constexpr (std::is_same_v<E, float>) {
+                out[i] = row;
+            } else {
+                float* dst = sc.rows.data() + size_t(i) * HD;
+                for (int v = 0; v < V; ++v) _mm256_storeu_ps(dst + v * 8, load8(row + v * 8));
+                out[i] = dst;
+            }
+        }
     };
-    int32_t j = 0;
-    for (; j + 8 <= n_keys; j += 8) {
-        const E* k[8];
-        for (int i = 0; i < 8; ++i) k[i] = key_row(j + i);
-        for (int32_t g = 0; g < group; ++g) {
+
+    // Scores, eight keys at a time: eight independent FMA chains per query head and one
+    // horizontal reduction for all eight. A block past a head's prefix is skipped; entries past
+    // it inside a block are computed (from a repeated valid row) and ignored by the softmax.
+    const float* k[8];
+    for (int32_t j = 0; j < max_keys; j += 8) {
+        const int32_t count = std::min(8, max_keys - j);
+        rows_f32(k_cache, j, count, k);
+        for (int32_t i = count; i < 8; ++i) k[i] = k[count - 1];
+        for (int32_t h = 0; h < n_qh; ++h) {
+            if (n_keys[h] <= j) continue;
+            const float* qh = sc.q.data() + h * HD;
             __m256 a[8];
             for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
             for (int v = 0; v < V; ++v) {
-                const __m256 qv = _mm256_load_ps(q[g] + v * 8);
-                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, load8(k[i] + v * 8), a[i]);
+                const __m256 qv = _mm256_loadu_ps(qh + v * 8);
+                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[i] + v * 8), a[i]);
             }
-            _mm256_storeu_ps(scores + g * stride + j, hsum8(a));
+            _mm256_storeu_ps(sc.scores.data() + size_t(h) * stride + j, hsum8(a));
         }
     }
-    for (; j < n_keys; ++j) {
-        const E* k = key_row(j);
-        for (int32_t g = 0; g < group; ++g) {
-            __m256 a0 = _mm256_mul_ps(_mm256_load_ps(q[g]), load8(k));
-            __m256 a1 = _mm256_mul_ps(_mm256_load_ps(q[g] + 8), load8(k + 8));
-            for (int v = 2; v < V; v += 2) {
-                a0 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8), load8(k + v * 8), a0);
-                a1 = _mm256_fmadd_ps(_mm256_load_ps(q[g] + v * 8 + 8), load8(k + v * 8 + 8), a1);
-            }
-            scores[g * stride + j] = hsum(_mm256_add_ps(a0, a1));
-        }
-    }
-    for (int32_t g = 0; g < group; ++g) softmax(scores + g * stride, n_keys);
+    for (int32_t h = 0; h < n_qh; ++h) softmax(sc.scores.data() + size_t(h) * stride, n_keys[h]);
 
-    // out_g = sum_j p[g][j] · v_j, one head at a time (its V/8 accumulators stay in registers).
-    for (int32_t g = 0; g < group; ++g) {
-        __m256 o[V];
-        for (int v = 0; v < V; ++v) o[v] = _mm256_setzero_ps();
-        const float* p = scores + g * stride;
-        for (int32_t j = 0; j < n_keys; ++j) {
-            const E* vr = v_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
-            const __m256 pj = _mm256_set1_ps(p[j]);
-            for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, load8(vr + v * 8), o[v]);
+    // out_h = sum_j p[h][j] · v_j, a tile of V rows at a time; each head's V/8 accumulators stay
+    // in registers across the tile.
+    for (int32_t h = 0; h < n_qh; ++h) std::fill(out_heads[h], out_heads[h] + HD, 0.0f);
+    const float* vrow[kValueTile];
+    for (int32_t j0 = 0; j0 < max_keys; j0 += kValueTile) {
+        const int32_t count = std::min(kValueTile, max_keys - j0);
+        rows_f32(v_cache, j0, count, vrow);
+        for (int32_t h = 0; h < n_qh; ++h) {
+            const int32_t end = std::min(count, n_keys[h] - j0);
+            if (end <= 0) continue;
+            const float* p = sc.scores.data() + size_t(h) * stride + j0;
+            __m256 o[V];
+            for (int v = 0; v < V; ++v) o[v] = _mm256_loadu_ps(out_heads[h] + v * 8);
+            for (int32_t i = 0; i < end; ++i) {
+                const __m256 pj = _mm256_set1_ps(p[i]);
+                for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow[i] + v * 8), o[v]);
+            }
+            for (int v = 0; v < V; ++v) _mm256_storeu_ps(out_heads[h] + v * 8, o[v]);
         }
-        for (int v = 0; v < V; ++v) _mm256_storeu_ps(out_heads[g] + v * 8, o[v]);
     }
 }
 
@@ -133,34 +164,31 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
     const auto run = [&](int64_t i) {
         const task& tk = tasks[static_cast<size_t>(i)];
         const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
-        thread_local std::vector<float> scores;
+        thread_local scratch sc;
+        const float* q_heads[kQueryChunk * kMaxGroup];
+        float* out_heads[kQueryChunk * kMaxGroup];
+        int32_t n_keys[kQueryChunk * kMaxGroup];
+        int32_t n_qh = 0;
         for (int32_t t = tk.q0; t < tk.q1; ++t) {
-            const int32_t n_keys = batch.positions[t] + 1;
-            const int32_t stride = (n_keys + 7) / 8 * 8;
-            if (scores.size() < size_t(group) * size_t(stride)) scores.resize(size_t(group) * size_t(stride));
-            const float* q_heads[kMaxGroup];
-            float* out_heads[kMaxGroup];
-            for (int32_t g = 0; g < group; ++g) {
+            for (int32_t g = 0; g < group; ++g, ++n_qh) {
                 const int64_t row = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
-                q_heads[g] = q + row;
-                out_heads[g] = out + row;
+                q_heads[n_qh] = q + row;
+                out_heads[n_qh] = out + row;
+                n_keys[n_qh] = batch.positions[t] + 1;
             }
-            const auto attend = [&](auto head_dim_constant, const auto* k, const auto* v) {
-                attend_query<decltype(head_dim_constant)::value>(q_heads, group, k, v, blocks, block_size, token_stride,
-                                                                  tk.kv_head, n_keys, scale, scores.data(), stride, out_heads);
-            };
-            const auto with_head_dim = [&](const auto* k, const auto* v) {
-                if (head_dim == 64) {
-                    attend(std::integral_constant<int, 64>{}, k, v);
-                } else {
-                    attend(std::integral_constant<int, 128>{}, k, v);
-                }
-            };
-            if (kv_type == dtype::bf16) {
-                with_head_dim(static_cast<const uint16_t*>(k_cache), static_cast<const uint16_t*>(v_cache));
+        }
+        const auto with_head_dim = [&](const auto* k, const auto* v) {
+            using E = std::remove_const_t<std::remove_pointer_t<decltype(k)>>;
+            if (head_dim == 64) {
+                attend<64, E>(q_heads, n_keys, n_qh, k, v, blocks, block_size, token_stride, tk.kv_head, scale, out_heads, sc);
             } else {
-                with_head_dim(static_cast<const float*>(k_cache), static_cast<const float*>(v_cache));
+                attend<128, E>(q_heads, n_keys, n_qh, k, v, blocks, block_size, token_stride, tk.kv_head, scale, out_heads, sc);
             }
+        };
+        if (kv_type == dtype::bf16) {
+            with_head_dim(static_cast<const uint16_t*>(k_cache), static_cast<const uint16_t*>(v_cache));
+        } else {
+            with_head_dim(static_cast<const float*>(k_cache), static_cast<const float*>(v_cache));
         }
     };
     // Below the limit a dispatch costs more than it saves (a small model's single decode token).
