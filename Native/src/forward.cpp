@@ -43,10 +43,7 @@ void embed_tokens(const matrix& embed, const int32_t* ids, int64_t n, float* out
                 break;
             case dtype::bf16: {
                 const uint16_t* src = static_cast<const uint16_t*>(embed.data) + row * h;
-                for (int64_t i = 0; i < h; ++i) {
-                    uint32_t bits = uint32_t(src[i]) << 16;
-                    std::memcpy(o + i, &bits, 4);
-                }
+                for (int64_t i = 0; i < h; ++i) o[i] = from_bf16(src[i]);
                 break;
             }
             case dtype::f16: {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,12 +36,12 @@ namespace {
 
 // MemAvailable from /proc/meminfo in bytes; -1 when it cannot be read.
 int64_t available_memory_bytes() {
+    // Lines are "Key: value [kB]"; some (HugePages_*) have no unit, so read line by line.
     std::ifstream in("/proc/meminfo");
-    std::string key;
-    int64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit) {
-        if (key == "MemAvailable:") return kib * 1024;
+    std::string line;
+    while (std::getline(in, line)) {
+        long long kib = 0;
+        if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kib) == 1) return int64_t(kib) * 1024;
     }
     return -1;
 }

@@ -212,30 +212,29 @@ TEST_F(model_errors, missing_directory) {
     expect_load_error(root_ / "no-such-model", ORLEANSLLM_ERR_IO, {"no-such-model"});
 }
 
-TEST_F(model_errors, use_mmap_not_a_flag) {
-    const fs::path dir = copy_of("llama");
-    for (const int32_t use_mmap : {-1, 2}) {
+// Each value, written into the load parameters by `set`, fails the load with
+// ORLEANSLLM_ERR_INVALID_ARGUMENT and a message naming `field`; no model is returned.
+void expect_invalid_param(const fs::path& dir, const char* field, std::initializer_list<int32_t> values,
+                          void (*set)(orleansllm_model_params&, int32_t)) {
+    for (const int32_t value : values) {
         orleansllm_model_params params = orleansllm_model_default_params();
-        params.use_mmap = use_mmap;
+        set(params, value);
         orleansllm_model* model = nullptr;
-        EXPECT_EQ(orleansllm_model_load(dir.string().c_str(), params, &model), ORLEANSLLM_ERR_INVALID_ARGUMENT);
-        EXPECT_NE(std::string(orleansllm_last_error()).find("use_mmap"), std::string::npos);
+        EXPECT_EQ(orleansllm_model_load(dir.string().c_str(), params, &model), ORLEANSLLM_ERR_INVALID_ARGUMENT)
+            << field << " = " << value << ": " << orleansllm_last_error();
+        EXPECT_NE(std::string(orleansllm_last_error()).find(field), std::string::npos);
         EXPECT_EQ(model, nullptr);
+        orleansllm_model_free(model);
     }
 }
 
+TEST_F(model_errors, use_mmap_not_a_flag) {
+    expect_invalid_param(copy_of("llama"), "use_mmap", {-1, 2}, [](orleansllm_model_params& p, int32_t v) { p.use_mmap = v; });
+}
+
 TEST_F(model_errors, thread_count_out_of_range) {
-    const fs::path dir = copy_of("llama");
-    for (const int32_t n_threads : {-1, 1000000}) {
-        orleansllm_model_params params = orleansllm_model_default_params();
-        params.n_threads = n_threads;
-        orleansllm_model* model = nullptr;
-        const int32_t rc = orleansllm_model_load(dir.string().c_str(), params, &model);
-        EXPECT_EQ(rc, ORLEANSLLM_ERR_INVALID_ARGUMENT)
-            << n_threads << ": " << orleansllm_last_error();
-        EXPECT_NE(std::string(orleansllm_last_error()).find("n_threads"), std::string::npos);
-        orleansllm_model_free(model);
-    }
+    expect_invalid_param(copy_of("llama"), "n_threads", {-1, 1000000},
+                         [](orleansllm_model_params& p, int32_t v) { p.n_threads = v; });
 }
 
 TEST_F(model_errors, null_arguments) {

@@ -45,13 +45,6 @@ void softmax(float* s, int32_t n) {
     for (; j < n; ++j) s[j] *= 1.0f / total;
 }
 
-// Eight cache elements as float32: F32 as is, BF16 widened (a shift into the high half).
-inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-inline __m256 load8(const uint16_t* p) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
-
 // Per-thread scratch of one task.
 struct scratch {
     std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
@@ -89,7 +82,7 @@ void attend(const float* const* q_heads, const int32_t* n_keys, int32_t n_qh, co
                 out[i] = row;
             } else {
                 float* dst = sc.rows.data() + size_t(i) * HD;
-                for (int v = 0; v < V; ++v) _mm256_storeu_ps(dst + v * 8, load8(row + v * 8));
+                for (int v = 0; v < V; ++v) _mm256_storeu_ps(dst + v * 8, widen_bf16x8(row + v * 8));
                 out[i] = dst;
             }
         }

@@ -3,7 +3,15 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace olm {
+
+// Eight BF16 values widened to float32 (a BF16 is the high half of a float32).
+inline __m256 widen_bf16x8(const uint16_t* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
 
 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

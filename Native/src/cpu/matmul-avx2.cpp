@@ -8,16 +8,15 @@ namespace olm {
 
 namespace {
 
-constexpr int64_t kTokenChunk = 32;
-constexpr int kDecodePrefetchBytes = 1024;  // tokens whose activations stay in L2 while rows stream by
+constexpr int64_t kTokenChunk = 32;        // tokens whose activations stay in L2 while rows stream by
+constexpr int kDecodePrefetchBytes = 1024;  // how far ahead of its reads decode prefetches a row
 
 template <dtype T>
 inline __m256 load8(const void* w, int64_t i) {
     if constexpr (T == dtype::f32) {
         return _mm256_loadu_ps(static_cast<const float*>(w) + i);
     } else if constexpr (T == dtype::bf16) {
-        __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+        return widen_bf16x8(static_cast<const uint16_t*>(w) + i);
     } else {
         return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i)));
     }

@@ -37,48 +37,40 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     for (const auto& o : outs) {
         for (int64_t r = 0; r < o.w->rows; r += rows_per_task) tasks.push_back({&o, r, std::min(o.w->rows, r + rows_per_task)});
     }
-    // BF16 weights on a CPU with AVX-512 BF16: round the activations to BF16 once, then use
-    // dot-product instructions (the precision BF16 checkpoints are trained and served at).
-    const bool bf16_dot = has_avx512_bf16() && outs.begin()->w->type == dtype::bf16;
-    if (bf16_dot) {
-        const int64_t cols = outs.begin()->w->cols;
+    // Every task: BF16 matrices through `bf16_rows(w, r0, r1, y)`, the others through the plain
+    // kernel of this CPU.
+    const matmul_rows_fn plain = rows_kernel();
+    const auto run = [&](const auto& bf16_rows) {
+        pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
+            const task& t = tasks[static_cast<size_t>(i)];
+            if (t.out->w->type == dtype::bf16) {
+                bf16_rows(*t.out->w, t.r0, t.r1, t.out->y);
+            } else {
+                plain(x, n, *t.out->w, t.r0, t.r1, t.out->y);
+            }
+        });
+    };
+    const bool bf16 = outs.begin()->w->type == dtype::bf16;
+    const int64_t cols = outs.begin()->w->cols;
+    if (bf16 && has_avx512_bf16()) {
+        // AVX-512 BF16: round the activations to BF16 once, then use dot-product instructions
+        // (the precision BF16 checkpoints are trained and served at).
         thread_local std::vector<uint16_t> x_bf16;
         x_bf16.resize(static_cast<size_t>(n * cols));
         to_bf16_avx512(x, n * cols, x_bf16.data());
+        // The pointer, not the thread_local: a worker naming x_bf16 would see its own (empty) one.
         const uint16_t* xb = x_bf16.data();
-        pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
-            const task& t = tasks[static_cast<size_t>(i)];
-            if (t.out->w->type == dtype::bf16) {
-                matmul_rows_bf16dot_avx512(xb, n, *t.out->w, t.r0, t.r1, t.out->y);
-            } else {
-                matmul_rows_avx512(x, n, *t.out->w, t.r0, t.r1, t.out->y);
-            }
-        });
-        return;
-    }
-    // BF16 weights on AVX2: reorder the activations once so the kernel widens weights cheaply.
-    const bool bf16_pairs = !has_avx512() && outs.begin()->w->type == dtype::bf16;
-    if (bf16_pairs) {
-        const int64_t cols = outs.begin()->w->cols;
+        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { matmul_rows_bf16dot_avx512(xb, n, w, r0, r1, y); });
+    } else if (bf16 && !has_avx512()) {
+        // AVX2: reorder the activations once so the kernel widens weights cheaply.
         thread_local std::vector<float> x_pairs;
         x_pairs.resize(static_cast<size_t>(n * bf16_pair_columns(cols)));
         to_bf16_pairs(x, n, cols, x_pairs.data());
-        const float* xp = x_pairs.data();
-        pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
-            const task& t = tasks[static_cast<size_t>(i)];
-            if (t.out->w->type == dtype::bf16) {
-                matmul_rows_bf16_pairs_avx2(xp, x, n, *t.out->w, t.r0, t.r1, t.out->y);
-            } else {
-                matmul_rows_avx2(x, n, *t.out->w, t.r0, t.r1, t.out->y);
-            }
-        });
-        return;
+        const float* xp = x_pairs.data();  // as above
+        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { matmul_rows_bf16_pairs_avx2(xp, x, n, w, r0, r1, y); });
+    } else {
+        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { plain(x, n, w, r0, r1, y); });
     }
-    const matmul_rows_fn kernel = rows_kernel();
-    pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
-        const task& t = tasks[static_cast<size_t>(i)];
-        kernel(x, n, *t.out->w, t.r0, t.r1, t.out->y);
-    });
 }
 
 }  // namespace olm
