@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace OrleansLlm.Cli.Commands;
+
+/// <summary>`orleansllm bench &lt;target&gt;`: benchmarks that print one JSON object.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run a benchmark and print its figures as JSON");
+        bench.Subcommands.Add(BenchEngineCommand.Create());
+        bench.Subcommands.Add(BenchTokenizerCommand.Create());
+        return bench;
+    }
+}

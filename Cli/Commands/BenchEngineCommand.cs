@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Text.Json;
+using OrleansLlm.Cli.EngineBench;
+using OrleansLlm.Native;
+
+namespace OrleansLlm.Cli.Commands;
+
+/// <summary>`orleansllm bench engine --model DIR --scenario NAME --json`.</summary>
+internal static class BenchEngineCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory", Required = true };
+        var scenario = new Option<string>("--scenario") { Description = "decode | throughput | multi-turn", DefaultValueFactory = _ => "decode" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (the default output)" };
+
+        var command = new Command("engine", "Benchmark the native engine on a model");
+        foreach (var option in new Option[] { model, scenario, threads, json })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var dir = r.GetValue(model)!;
+            var threadCount = r.GetValue(threads);
+            try
+            {
+                var output = r.GetValue(scenario) switch
+                {
+                    "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress), CliJson.Default.DecodeBenchResult),
+                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress), ThroughputBenchJson.Default.ThroughputBenchResult),
+                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress), MultiTurnBenchJson.Default.MultiTurnBenchResult),
+                    var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode, throughput, multi-turn)"),
+                };
+                Console.WriteLine(output);
+                await Task.CompletedTask;
+                return 0;
+            }
+            catch (Exception ex) when (ex is NativeException or ArgumentException)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static void Progress(string message) => Console.Error.WriteLine($"[bench] {message}");
+}
