@@ -1,2 +1,11 @@
-Console.Error.WriteLine("The silo process arrives with the grain runtime; run `orleansllm generate` for now.");
-return 1;
+using OrleansLlm.ServiceDefaults;
+using OrleansLlm.Silo;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddOrleansLlmSilo();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapOrleansLlmSiloEndpoints();
+app.Run();

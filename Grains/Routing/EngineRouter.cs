@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+using OrleansLlm.Grains.PrefixIndex;
+using OrleansLlm.Native;
+
+namespace OrleansLlm.Grains.Routing;
+
+/// <summary>The engine a prompt goes to, and how many of its blocks that engine was said to hold.</summary>
+public sealed record RouteDecision(string EngineId, int CachedBlocks, int BlockSizeTokens);
+
+/// <summary>
+/// Chooses an engine for a prompt. KV-aware: score = cached leading blocks (from the prefix index)
+/// − <see cref="PlatformOptions.LoadPenaltyBlocks"/> × queued requests (running + waiting, or the
+/// requests this silo routed there since, whichever is larger) + a bonus for the session's previous
+/// engine; ties go to the lighter engine. Random: any engine of the model, uniformly.
+/// </summary>
+public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IOptions<PlatformOptions> options)
+{
+    public const int DefaultBlockSizeTokens = 16;
+
+    public async Task<RouteDecision> ChooseAsync(string model, IReadOnlyList<int> promptTokens, string tenant, string? previousEngine,
+        RoutingPolicy? policy, CancellationToken cancellationToken)
+    {
+        var engines = (await board.EnginesOfAsync(model)).Where(e => e.State != EngineState.Failed).ToList();
+        if (engines.Count == 0)
+        {
+            throw new EngineUnavailableException($"no engine of model '{model}' is available in the cluster");
+        }
+        var blockSize = engines.Select(e => e.BlockSizeTokens).FirstOrDefault(b => b > 0, DefaultBlockSizeTokens);
+        if ((policy ?? options.Value.Routing) == RoutingPolicy.Random)
+        {
+            return new RouteDecision(engines[Random.Shared.Next(engines.Count)].EngineId, 0, blockSize);
+        }
+        var hashes = BlockHash.Chain(promptTokens.ToArray(), blockSize, tenant);
+        var cached = await index.LookupAsync(hashes, cancellationToken);
+        var best = engines
+            .Select(e => (Engine: e, Cached: cached.GetValueOrDefault(e.EngineId), Load: Math.Max(e.Running + e.Waiting, board.InFlight(e.EngineId))))
+            .OrderByDescending(c => c.Cached - options.Value.LoadPenaltyBlocks * c.Load
+                + (c.Engine.EngineId == previousEngine ? options.Value.AffinityBonusBlocks : 0))
+            .ThenBy(c => c.Load)
+            .ThenBy(_ => Random.Shared.Next())
+            .First();
+        return new RouteDecision(best.Engine.EngineId, best.Cached, blockSize);
+    }
+}

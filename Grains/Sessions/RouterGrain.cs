@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using Orleans.Concurrency;
+using OrleansLlm.Grains.Models;
+using OrleansLlm.Grains.Routing;
+
+namespace OrleansLlm.Grains.Sessions;
+
+/// <summary>Turns without a session: same routing and streaming as a session turn, no history. One or more per silo.</summary>
+[StatelessWorker]
+[Reentrant]
+public sealed class RouterGrain(TurnRunner runner, ModelCatalog models, EngineStatusBoard board) : Grain, IRouterGrain
+{
+    public async Task<string[]> Models()
+    {
+        var registered = await GrainFactory.GetGrain<IEngineRegistryGrain>(PlatformNames.RegistryKey).List();
+        return [.. registered.Select(e => e.Model).Distinct().Order()];
+    }
+
+    public Task<int[]> Tokenize(string model, string text, bool addSpecialTokens) =>
+        Task.FromResult(models.Tokenizer(model).Encode(text, addSpecialTokens));
+
+    public Task<string> Detokenize(string model, int[] tokenIds)
+    {
+        var tokenizer = models.Tokenizer(model);
+        if (tokenIds.Any(id => id < 0 || id >= tokenizer.VocabSize))
+        {
+            throw new InvalidTurnException($"token id {tokenIds.First(id => id < 0 || id >= tokenizer.VocabSize)} is outside the vocabulary (0..{tokenizer.VocabSize - 1})", "tokens");
+        }
+        return Task.FromResult(tokenizer.Decode(tokenIds));
+    }
+
+    public Task<EngineStatus[]> Engines() => Task.FromResult(board.All.ToArray());
+
+    public async IAsyncEnumerable<TurnChunk> Complete(TurnRequest turn, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var chunk in runner.RunAsync(turn, turn.Messages, null, null, cancellationToken))
+        {
+            yield return chunk;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using OrleansLlm.Grains.Diagnostics;
+using OrleansLlm.Grains.Models;
+using OrleansLlm.Grains.Routing;
+using OrleansLlm.Tokenizers;
+
+namespace OrleansLlm.Grains.Sessions;
+
+/// <summary>How a turn ended, for the session to persist before its last chunk goes out.</summary>
+public sealed record TurnOutcome(string Engine, int[] PromptTokenIds, int[] OutputTokenIds, string Text, string FinishReason, TurnUsage Usage);
+
+/// <summary>
+/// One turn from messages to streamed text, shared by the session grain and the stateless router:
+/// render the chat template, tokenize, route (prefix index against load), stream the engine's
+/// tokens through the incremental detokenizer and the stop strings, time it for the metrics.
+/// </summary>
+public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineStatusBoard board, IGrainFactory grains,
+    PlatformMetrics metrics, ILocalSiloDetails silo)
+{
+    /// <param name="onFinished">Called with the outcome before the last chunk is yielded (the session persists there).</param>
+    public async IAsyncEnumerable<TurnChunk> RunAsync(TurnRequest turn, IReadOnlyList<ChatMessageRecord>? conversation,
+        string? previousEngine, Func<TurnOutcome, Task>? onFinished, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var activity = PlatformMetrics.ActivitySource.StartActivity("turn");
+        var tokenizer = models.Tokenizer(turn.Model);
+        var prompt = Tokenize(tokenizer, turn, conversation);
+        var route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previousEngine, turn.Routing, cancellationToken);
+        activity?.SetTag("orleansllm.engine", route.EngineId);
+        activity?.SetTag("orleansllm.prompt_tokens", prompt.Length);
+
+        var engine = grains.GetGrain<IEngineGrain>(route.EngineId);
+        var request = new EngineRequest(prompt, turn.Sampling, turn.Tenant);
+        var detokenizer = tokenizer.CreateDetokenizer(skipSpecialTokens: true);
+        var stops = new StopStringFilter(turn.Stop);
+        var timing = new RequestTiming();
+        var output = new List<int>();
+        var text = new System.Text.StringBuilder();
+        string? finish = null;
+        var lastPiece = "";
+        TokenLogprobRecord[] lastLogprobs = [];
+        int promptTokens = prompt.Length, cachedTokens = 0;
+        using var tracked = board.Track(route.EngineId);
+        await foreach (var token in engine.Generate(request, cancellationToken).WithCancellation(cancellationToken))
+        {
+            timing.Token();
+            output.Add(token.TokenId);
+            promptTokens = token.PromptTokens;
+            cachedTokens = token.CachedPromptTokens;
+            var piece = stops.Push(detokenizer.Add(token.TokenId));
+            if (token.FinishReason is not null || stops.Stopped)
+            {
+                // the engine request ends here: a stop string leaves the loop, which aborts it
+                finish = stops.Stopped ? "stop" : token.FinishReason;
+                piece += stops.Stopped ? "" : stops.Push(detokenizer.Flush()) + stops.Flush();
+                text.Append(piece);
+                lastPiece = piece;
+                lastLogprobs = Logprobs(tokenizer, token);
+                break;
+            }
+            text.Append(piece);
+            if (piece.Length > 0 || turn.Sampling.Logprobs)
+            {
+                yield return new TurnChunk { Text = piece, Logprobs = Logprobs(tokenizer, token), Engine = route.EngineId };
+            }
+        }
+        if (finish is null)
+        {
+            throw new EngineUnavailableException($"engine '{route.EngineId}' ended the request without a finish reason");
+        }
+        timing.Finish();
+        var usage = new TurnUsage(promptTokens, output.Count, cachedTokens);
+        metrics.RecordRequest(route.EngineId, silo.Name, timing, promptTokens, cachedTokens, output.Count, finish);
+        if (onFinished is not null)
+        {
+            await onFinished(new TurnOutcome(route.EngineId, prompt, [.. output], text.ToString(), finish, usage));
+        }
+        yield return new TurnChunk { Text = lastPiece, Logprobs = lastLogprobs, FinishReason = finish, Usage = usage, Engine = route.EngineId };
+    }
+
+    /// <summary>The prompt's token ids: a chat rendered with the model's template, or a raw prompt with the tokenizer's special tokens.</summary>
+    public static int[] Tokenize(HfTokenizer tokenizer, TurnRequest turn, IReadOnlyList<ChatMessageRecord>? conversation)
+    {
+        if (conversation is not null)
+        {
+            if (!tokenizer.HasChatTemplate)
+            {
+                throw new InvalidTurnException($"model '{turn.Model}' has no chat template; use /v1/completions", "model");
+            }
+            var rendered = tokenizer.ApplyChatTemplate(conversation.Select(m => new ChatMessage(m.Role, m.Content)), addGenerationPrompt: true);
+            return tokenizer.Encode(rendered, addSpecialTokens: false);
+        }
+        return tokenizer.Encode(turn.Prompt ?? "", addSpecialTokens: true);
+    }
+
+    private static TokenLogprobRecord[] Logprobs(HfTokenizer tokenizer, EngineToken token) =>
+        token.Logprob is { } lp
+            ? [new TokenLogprobRecord(tokenizer.Decode([token.TokenId]), lp,
+                token.TopLogprobs.Select(a => new TokenLogprobAlternative(tokenizer.Decode([a.TokenId]), a.Logprob)).ToArray())]
+            : [];
+}

@@ -1,0 +1,42 @@
+namespace OrleansLlm.Silo;
+
+public enum ClusterMode
+{
+    /// <summary>Silos find each other through Redis; sessions, registry and stream subscriptions persist there.</summary>
+    Redis,
+
+    /// <summary>One process (<c>orleansllm serve</c>): localhost clustering, memory storage, in-memory prefix index.</summary>
+    Localhost,
+}
+
+/// <summary>The "Cluster" configuration section.</summary>
+public sealed class ClusterSettings
+{
+    public const string Section = "Cluster";
+
+    public ClusterMode Mode { get; set; } = ClusterMode.Redis;
+
+    public string ClusterId { get; set; } = "orleansllm";
+
+    /// <summary>Names the silo in membership and in engine ids; defaults to silo-{pid}.</summary>
+    public string? SiloName { get; set; }
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients reach this one at.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Failure detection: a silo that misses <see cref="MissedProbesLimit"/> probes of
+    /// <see cref="ProbeTimeoutSeconds"/> is declared dead, and its grains activate elsewhere.
+    /// Orleans' defaults take ~30 s; these bring a killed silo's grains back in ~3 s on one network.
+    /// </summary>
+    public double ProbeTimeoutSeconds { get; set; } = 1;
+
+    public int MissedProbesLimit { get; set; } = 2;
+
+    /// <summary>A grain call with no answer after this long fails (streams wait per item, not in all).</summary>
+    public double ResponseTimeoutSeconds { get; set; } = 30;
+}
