@@ -1,4 +1,12 @@
+using OrleansLlm.Gateway;
+using OrleansLlm.ServiceDefaults;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddOrleansLlmClient();
+builder.AddOrleansLlmGateway();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+app.MapDefaultEndpoints();
+app.MapOrleansLlmGateway();
 app.Run();

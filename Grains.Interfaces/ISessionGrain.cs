@@ -36,6 +36,10 @@ public interface IRouterGrain : IGrainWithIntegerKey
     [Alias("Tokenize")]
     Task<int[]> Tokenize(string model, string text, bool addSpecialTokens);
 
+    /// <summary>A conversation's prompt tokens: the chat template rendered with the generation prompt, then tokenized.</summary>
+    [Alias("TokenizeChat")]
+    Task<int[]> TokenizeChat(string model, ChatMessageRecord[] messages);
+
     [Alias("Detokenize")]
     Task<string> Detokenize(string model, int[] tokenIds);
 

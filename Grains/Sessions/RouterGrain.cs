@@ -19,6 +19,9 @@ public sealed class RouterGrain(TurnRunner runner, ModelCatalog models, EngineSt
     public Task<int[]> Tokenize(string model, string text, bool addSpecialTokens) =>
         Task.FromResult(models.Tokenizer(model).Encode(text, addSpecialTokens));
 
+    public Task<int[]> TokenizeChat(string model, ChatMessageRecord[] messages) =>
+        Task.FromResult(TurnRunner.Tokenize(models.Tokenizer(model), new TurnRequest { Model = model }, messages));
+
     public Task<string> Detokenize(string model, int[] tokenIds)
     {
         var tokenizer = models.Tokenizer(model);

@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Orleans.Runtime;
+using OrleansLlm.Grains;
+
+namespace OrleansLlm.Gateway.Apis;
+
+/// <summary><c>GET /admin/cluster</c>: silos (membership status, pid) and engines (state, load); <c>/ready</c>.</summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/admin/cluster", ClusterAsync);
+        app.MapGet("/ready", ReadyAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ClusterAsync(IClusterClient cluster, GrainCallPipeline pipeline, CancellationToken cancel)
+    {
+        var hosts = await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false), cancel);
+        var registry = cluster.GetGrain<IEngineRegistryGrain>(PlatformNames.RegistryKey);
+        var silos = (await pipeline.RunAsync(_ => registry.ListSilos(), cancel)).ToDictionary(s => s.Name);
+        var engines = await pipeline.RunAsync(_ => cluster.GetGrain<IRouterGrain>(0).Engines(), cancel);
+        var status = hosts.ToDictionary(h => h.SiloName, h => h.Status);
+        return TypedResults.Json(new JsonObject
+        {
+            ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloName).Select(h => (JsonNode)new JsonObject
+            {
+                ["id"] = h.SiloName,
+                ["address"] = h.SiloAddress.ToParsableString(),
+                ["pid"] = silos.TryGetValue(h.SiloName, out var s) ? s.ProcessId : null,
+                ["status"] = h.Status.ToString().ToLowerInvariant(),
+            })]),
+            ["engines"] = new JsonArray([.. engines.Select(e => (JsonNode)new JsonObject
+            {
+                ["id"] = e.EngineId,
+                ["silo"] = e.Silo,
+                ["device"] = e.Device,
+                ["model"] = e.Model,
+                ["state"] = status.GetValueOrDefault(e.Silo) == SiloStatus.Active ? e.State.ToString().ToLowerInvariant() : "silo_down",
+                ["running"] = e.Running,
+                ["waiting"] = e.Waiting,
+                ["kv_usage"] = e.KvUsage,
+            })]),
+        });
+    }
+
+    /// <summary>Ready when at least one engine can serve: registered, not failed, its silo active.</summary>
+    private static async Task<IResult> ReadyAsync(HttpContext http, IClusterClient cluster, GrainCallPipeline pipeline)
+    {
+        var hosts = await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), http.RequestAborted);
+        var names = (await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true), http.RequestAborted))
+            .Select(h => h.SiloName).ToHashSet();
+        var engines = await pipeline.RunAsync(_ => cluster.GetGrain<IRouterGrain>(0).Engines(), http.RequestAborted);
+        var ready = engines.Where(e => e.State != EngineState.Failed && names.Contains(e.Silo)).Select(e => e.EngineId).ToArray();
+        var body = new JsonObject { ["ready"] = ready.Length > 0, ["engines"] = new JsonArray([.. ready.Select(e => (JsonNode)JsonValue.Create(e)!)]), ["silos"] = hosts.Count };
+        return ready.Length > 0 ? TypedResults.Json(body) : TypedResults.Json(body, statusCode: 503);
+    }
+}
