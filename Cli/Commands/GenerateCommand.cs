@@ -6,7 +6,11 @@ using OrleansLlm.Tokenizers;
 
 namespace OrleansLlm.Cli.Commands;
 
-/// <summary>`orleansllm generate`: one sequence, greedy or sampled, on the native engine.</summary>
+/// <summary>
+/// `orleansllm generate`: one prompt through the serving path: the native engine samples
+/// (<see cref="NativeEngine.GenerateAsync"/>) and <see cref="IncrementalDetokenizer"/> streams the
+/// text, so what this prints is what a served request would get.
+/// </summary>
 internal static class GenerateCommand
 {
     public static Command Create()
@@ -24,105 +28,118 @@ internal static class GenerateCommand
         {
             command.Options.Add(option);
         }
-        command.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(Run(
+        command.SetAction((ParseResult r, CancellationToken ct) => RunAsync(new GenerateRequest(
             r.GetValue(model)!, r.GetValue(prompt)!, r.GetValue(maxTokens), r.GetValue(temperature), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(json), ct)));
+            r.GetValue(threads), r.GetValue(json)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
         return command;
     }
 
-    private static int Run(string modelDir, string prompt, int maxTokens, float temperature, ulong seed, int threads, bool json, CancellationToken ct)
+    private static async Task<int> RunAsync(GenerateRequest request, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (maxTokens < 1 || temperature < 0 || threads < 0)
+        if (request.MaxTokens < 1 || request.Temperature < 0 || request.Threads < 0)
         {
-            Console.Error.WriteLine("error: --max-tokens must be >= 1, --temperature >= 0 and --threads >= 0");
+            await error.WriteLineAsync("error: --max-tokens must be >= 1, --temperature >= 0 and --threads >= 0");
             return 2;
         }
         try
         {
-            using var model = NativeModel.Load(modelDir, threads);
-            var tokenizer = HfTokenizer.Load(modelDir);
-            var promptIds = tokenizer.Encode(prompt, addSpecialTokens: true);
+            using var model = NativeModel.Load(request.ModelDir, request.Threads);
+            var tokenizer = HfTokenizer.Load(request.ModelDir);
+            var promptIds = tokenizer.Encode(request.Prompt, addSpecialTokens: true);
             if (promptIds.Length == 0)
             {
-                Console.Error.WriteLine("error: the prompt encodes to no tokens");
+                await error.WriteLineAsync("error: the prompt encodes to no tokens");
                 return 2;
             }
-            var contextTokens = Math.Min(model.Description.MaxPositionEmbeddings, promptIds.Length + maxTokens);
-            if (promptIds.Length >= contextTokens)
+            var maxModelLength = Math.Min(model.Description.MaxPositionEmbeddings, promptIds.Length + request.MaxTokens);
+            if (promptIds.Length >= maxModelLength)
             {
-                Console.Error.WriteLine($"error: the prompt has {promptIds.Length} tokens; the model's context is {model.Description.MaxPositionEmbeddings}");
+                await error.WriteLineAsync($"error: the prompt has {promptIds.Length} tokens; the model's context is {model.Description.MaxPositionEmbeddings}");
                 return 2;
             }
-            using var context = model.CreateContext(contextTokens);
-            var sampler = new SimpleSampler(temperature, seed);
+            using var engine = new NativeEngine(model, OneSequence(model, maxModelLength));
+            var sampling = new SamplingOptions
+            {
+                Temperature = request.Temperature,
+                MaxTokens = request.MaxTokens,
+                Seed = unchecked((long)request.Seed) & long.MaxValue,  // the native seed is >= 0
+            };
             var eos = model.Description.EosTokenIds.ToHashSet();
-            var output = new List<int>();
-            var printed = 0;
-
-            var prefill = Stopwatch.StartNew();
-            var logits = context.Eval(promptIds);
-            prefill.Stop();
-            var decode = Stopwatch.StartNew();
+            var detokenizer = tokenizer.CreateDetokenizer(skipSpecialTokens: true);
+            var tokens = new List<int>();
+            var text = new System.Text.StringBuilder();
             var finishReason = "length";
-            while (output.Count < maxTokens && context.TokenCount < contextTokens && !ct.IsCancellationRequested)
+
+            var clock = Stopwatch.StartNew();
+            TimeSpan firstToken = TimeSpan.Zero;
+            try
             {
-                var token = sampler.Sample(logits);
-                if (eos.Contains(token))
+                await foreach (var token in engine.GenerateAsync(promptIds, sampling, cancellationToken: ct))
                 {
-                    finishReason = "stop";
-                    break;
-                }
-                output.Add(token);
-                if (!json)
-                {
-                    printed = PrintNewText(tokenizer, output, printed);
-                }
-                if (output.Count < maxTokens)
-                {
-                    logits = context.Eval([token]);
+                    if (tokens.Count == 0 && firstToken == TimeSpan.Zero)
+                    {
+                        firstToken = clock.Elapsed;
+                    }
+                    if (token.FinishReason == FinishReason.Stop && eos.Contains(token.TokenId))
+                    {
+                        // The engine reports the eos it sampled; the command never printed it.
+                        finishReason = "stop";
+                        break;
+                    }
+                    tokens.Add(token.TokenId);
+                    var appended = detokenizer.AddTo(token.TokenId, text);
+                    if (!request.Json && appended > 0)
+                    {
+                        await output.WriteAsync(text.ToString(text.Length - appended, appended));
+                    }
+                    if (token.FinishReason is { } reason)
+                    {
+                        finishReason = reason == FinishReason.Stop ? "stop" : "length";
+                    }
                 }
             }
-            decode.Stop();
-            var text = tokenizer.Decode(output.ToArray(), skipSpecialTokens: true);
-            if (json)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                var result = new GenerateResult(promptIds, output, text, finishReason,
-                    promptIds.Length / prefill.Elapsed.TotalSeconds,
-                    output.Count > 1 ? (output.Count - 1) / decode.Elapsed.TotalSeconds : 0);
-                Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Default.GenerateResult));
+                finishReason = "abort";
+            }
+            var decode = clock.Elapsed - firstToken;
+            var tail = detokenizer.Flush();
+            text.Append(tail);
+            if (request.Json)
+            {
+                var result = new GenerateResult(promptIds, tokens, text.ToString(), finishReason,
+                    firstToken > TimeSpan.Zero ? promptIds.Length / firstToken.TotalSeconds : 0,
+                    tokens.Count > 1 ? (tokens.Count - 1) / decode.TotalSeconds : 0);
+                await output.WriteLineAsync(JsonSerializer.Serialize(result, CliJson.Default.GenerateResult));
             }
             else
             {
-                Console.Write(text[Math.Min(printed, text.Length)..]);
-                Console.WriteLine();
+                await output.WriteLineAsync(tail);
             }
             return 0;
         }
         catch (NativeException ex)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            await error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or NotSupportedException or JsonException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            await error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
     }
 
-    // Streams the decoded text, holding back a trailing replacement character (an incomplete
-    // UTF-8 sequence that the next token completes).
-    private static int PrintNewText(HfTokenizer tokenizer, List<int> output, int printed)
+    // One sequence: a KV budget for exactly its tokens (plus a block) instead of the engine's
+    // default gigabyte, and its length as the engine's context limit.
+    private static EngineOptions OneSequence(NativeModel model, int maxModelLength)
     {
-        var text = tokenizer.Decode(output.ToArray(), skipSpecialTokens: true);
-        var stable = text.EndsWith('\uFFFD') ? text.TrimEnd('\uFFFD').Length : text.Length;
-        if (stable > printed)
-        {
-            Console.Write(text[printed..stable]);
-            return stable;
-        }
-        return printed;
+        var options = new EngineOptions { MaxModelLength = maxModelLength, MaxRunningRequests = 1 };
+        var blocks = (maxModelLength + options.BlockSizeTokens - 1) / options.BlockSizeTokens + 1;
+        return options with { KvCacheBytes = (long)blocks * options.BlockSizeTokens * model.Description.KvBytesPerToken };
     }
+
+    private sealed record GenerateRequest(string ModelDir, string Prompt, int MaxTokens, float Temperature, ulong Seed, int Threads, bool Json);
 }
 
 internal sealed record GenerateResult(

@@ -20,16 +20,7 @@ public sealed class NativeException(NativeStatus status, string message)
 {
     public NativeStatus Status { get; } = status;
 
-    private static string StatusName(NativeStatus status) => status switch
-    {
-        NativeStatus.InvalidArgument => "invalid_argument",
-        NativeStatus.Io => "io",
-        NativeStatus.Format => "format",
-        NativeStatus.Unsupported => "unsupported",
-        NativeStatus.OutOfMemory => "out_of_memory",
-        NativeStatus.Capacity => "capacity",
-        NativeStatus.NotFound => "not_found",
-        NativeStatus.Internal => "internal",
-        _ => status.ToString(),
-    };
+    // The native library names its statuses (orleansllm_status_name), so the two never disagree.
+    private static string StatusName(NativeStatus status) =>
+        System.Runtime.InteropServices.Marshal.PtrToStringUTF8(NativeMethods.StatusName((int)status)) ?? status.ToString();
 }

@@ -11,6 +11,9 @@ internal static partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_last_error")]
     internal static partial nint LastError();
 
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_status_name")]
+    internal static partial nint StatusName(int status);
+
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_cpu_features")]
     internal static partial nint CpuFeatures();
 
@@ -30,7 +33,7 @@ internal static partial class NativeMethods
     internal static partial ContextParams ContextDefaultParams();
 
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_context_init")]
-    internal static partial int ContextInit(SafeModelHandle model, ContextParams parameters, out SafeContextHandle context);
+    internal static partial int ContextInit(SafeModelHandle model, ContextParams parameters, out nint context);
 
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_context_free")]
     internal static partial void ContextFree(nint context);
@@ -65,7 +68,6 @@ internal struct ModelParams
 internal struct ContextParams
 {
     public int NCtx;
-    public int NThreads;
 }
 
 [InlineArray(8)]

@@ -21,6 +21,9 @@ public sealed record ModelDescription(
 public sealed class NativeModel : IDisposable
 {
     private readonly SafeModelHandle _handle;
+    // The handle stays open while a context or engine holds a reference on it, so its IsClosed
+    // does not say whether this object was disposed.
+    private volatile bool _disposed;
 
     private NativeModel(SafeModelHandle handle, ModelDescription description)
     {
@@ -30,7 +33,15 @@ public sealed class NativeModel : IDisposable
 
     public ModelDescription Description { get; }
 
-    internal SafeModelHandle Handle => _handle;
+    /// <summary>The model handle, for building a context or an engine over it; throws once disposed.</summary>
+    internal SafeModelHandle Handle
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _handle;
+        }
+    }
 
     /// <summary>The SIMD level the CPU kernels use on this machine.</summary>
     public static string CpuFeatures => Marshal.PtrToStringUTF8(NativeMethods.CpuFeatures()) ?? "";
@@ -63,14 +74,16 @@ public sealed class NativeModel : IDisposable
     /// <summary>Creates a single-sequence context with room for <paramref name="contextTokens"/> tokens (0: the model's maximum, capped at 8192).</summary>
     public NativeContext CreateContext(int contextTokens = 0)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         var parameters = NativeMethods.ContextDefaultParams();
         parameters.NCtx = contextTokens;
-        NativeMethods.Check(NativeMethods.ContextInit(_handle, parameters, out var context));
-        return new NativeContext(this, context);
+        return new NativeContext(this, SafeContextHandle.Create(Handle, parameters));
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _handle.Dispose();
+    }
 
     private static ModelDescription Describe(in ModelInfo info)
     {

@@ -90,9 +90,9 @@ ORLEANSLLM_API int32_t orleansllm_model_get_info(const orleansllm_model* model,
 // ---------------------------------------------------------------------------------------------
 // context: one sequence with a private KV cache (evaluation, golden tests, simple generation)
 
+// Kernels run on the model's threads (orleansllm_model_params.n_threads).
 typedef struct orleansllm_context_params {
-    int32_t n_ctx;      // maximum tokens held; 0 = the model's max_position_embeddings (capped at 8192)
-    int32_t n_threads;  // reserved, must be 0: kernels run on the model's threads
+    int32_t n_ctx;  // maximum tokens held; 0 = the model's max_position_embeddings (capped at 8192)
 } orleansllm_context_params;
 
 ORLEANSLLM_API orleansllm_context_params orleansllm_context_default_params(void);

@@ -24,7 +24,6 @@ public:
     int32_t num_used_blocks() const { return n_blocks() - num_free_; }
     int32_t num_cached_blocks() const { return int32_t(cached_.size()); }
     int32_t ref_count(int32_t block) const { return blocks_[block].ref_count; }
-    bool is_cached(int32_t block) const { return blocks_[block].has_hash; }
 
     // Takes `n` blocks off the head of the free queue with ref_count 1 each.
     // Precondition: n <= num_free_blocks().

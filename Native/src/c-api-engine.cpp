@@ -13,14 +13,6 @@
 #include "orleansllm.h"
 #include "status.h"
 
-struct orleansllm_engine {
-    std::unique_ptr<olm::engine> impl;
-    // The last step's output and its C views.
-    olm::step_output last;
-    std::vector<orleansllm_request_output> outputs;
-    std::vector<orleansllm_kv_event> events;
-};
-
 static_assert(sizeof(olm::block_hash) == ORLEANSLLM_BLOCK_HASH_BYTES, "block hashes are packed bytes");
 static_assert(sizeof(olm::token_logprob) == sizeof(orleansllm_token_logprob), "same layout");
 static_assert(offsetof(olm::token_logprob, logprob) == offsetof(orleansllm_token_logprob, logprob), "same layout");

@@ -6,7 +6,7 @@
 
 #include "c-api-handles.h"
 #include "context.h"
-#include "cpu/matmul.h"
+#include "cpu/cpu-features.h"
 #include "model.h"
 #include "orleansllm.h"
 #include "status.h"
@@ -74,7 +74,6 @@ int32_t orleansllm_model_get_info(const orleansllm_model* model, orleansllm_mode
 orleansllm_context_params orleansllm_context_default_params(void) {
     orleansllm_context_params p;
     p.n_ctx = 0;
-    p.n_threads = 0;
     return p;
 }
 
@@ -82,7 +81,6 @@ int32_t orleansllm_context_init(orleansllm_model* model, orleansllm_context_para
     return olm::guard([&] {
         require(model != nullptr && out_context != nullptr, "model and out_context must not be NULL");
         require(params.n_ctx >= 0, "n_ctx must be >= 0");
-        require(params.n_threads == 0, "context n_threads is reserved and must be 0 (threads belong to the model)");
         *out_context = nullptr;
         olm::model& m = *model->impl;
         int32_t n_ctx = params.n_ctx > 0 ? params.n_ctx : std::min(m.config.max_position_embeddings, 8192);
@@ -91,12 +89,7 @@ int32_t orleansllm_context_init(orleansllm_model* model, orleansllm_context_para
                                                          std::to_string(m.config.max_position_embeddings));
         }
         auto ctx = std::make_unique<orleansllm_context>();
-        ctx->model = &m;
-        ctx->n_ctx = n_ctx;
-        const int32_t n_blocks = (n_ctx + olm::kContextBlockSize - 1) / olm::kContextBlockSize;
-        ctx->kv = std::make_unique<olm::kv_storage>(m, n_blocks, olm::kContextBlockSize);
-        ctx->block_table.resize(size_t(n_blocks));
-        for (int32_t i = 0; i < n_blocks; ++i) ctx->block_table[size_t(i)] = i;
+        ctx->impl = std::make_unique<olm::context>(m, n_ctx);
         *out_context = ctx.release();
     });
 }
@@ -107,17 +100,17 @@ int32_t orleansllm_context_eval(orleansllm_context* context, const int32_t* toke
                                 float* logits_out) {
     return olm::guard([&] {
         require(context != nullptr, "context must not be NULL");
-        olm::context_eval(*context, tokens, n_tokens, all_logits != 0, logits_out);
+        olm::context_eval(*context->impl, tokens, n_tokens, all_logits != 0, logits_out);
     });
 }
 
 int32_t orleansllm_context_reset(orleansllm_context* context) {
     return olm::guard([&] {
         require(context != nullptr, "context must not be NULL");
-        context->n_tokens = 0;
+        context->impl->n_tokens = 0;
     });
 }
 
-int32_t orleansllm_context_n_tokens(const orleansllm_context* context) { return context == nullptr ? 0 : context->n_tokens; }
+int32_t orleansllm_context_n_tokens(const orleansllm_context* context) { return context == nullptr ? 0 : context->impl->n_tokens; }
 
 }  // extern "C"

@@ -1,17 +1,28 @@
 #include "context.h"
 
 #include <algorithm>
-#include <numeric>
 #include <string>
-#include <vector>
 
+#include "model.h"
 #include "status.h"
 #include "thread-pool.h"
 
 namespace olm {
 
-void context_eval(orleansllm_context& ctx, const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits_out) {
-    const model& m = *ctx.model;
+namespace {
+
+int32_t blocks_for(int32_t n_ctx) { return (n_ctx + kContextBlockSize - 1) / kContextBlockSize; }
+
+}  // namespace
+
+context::context(const model& model, int32_t n_ctx)
+    : m(model), n_ctx(n_ctx), kv(model, blocks_for(n_ctx), kContextBlockSize),
+      block_table(size_t(blocks_for(n_ctx))), batch(kContextBlockSize) {
+    for (size_t i = 0; i < block_table.size(); ++i) block_table[i] = int32_t(i);
+}
+
+void context_eval(context& ctx, const int32_t* tokens, int32_t n_tokens, bool all_logits, float* logits_out) {
+    const model& m = ctx.m;
     const int32_t vocab = m.config.vocab_size;
     if (n_tokens <= 0) throw error(ORLEANSLLM_ERR_INVALID_ARGUMENT, "n_tokens must be positive");
     if (tokens == nullptr || logits_out == nullptr) throw error(ORLEANSLLM_ERR_INVALID_ARGUMENT, "tokens and logits_out must not be NULL");
@@ -28,37 +39,11 @@ void context_eval(orleansllm_context& ctx, const int32_t* tokens, int32_t n_toke
     for (int32_t done = 0; done < n_tokens;) {
         const int32_t n = std::min(kContextEvalChunk, n_tokens - done);
         const bool last_chunk = done + n == n_tokens;
-        std::vector<int32_t> positions(static_cast<size_t>(n));
-        std::vector<int64_t> slots(static_cast<size_t>(n));
-        for (int32_t i = 0; i < n; ++i) {
-            positions[size_t(i)] = ctx.n_tokens + i;
-            slots[size_t(i)] = ctx.n_tokens + i;  // identity block table: slot == position
-        }
-        const int32_t query_start[2] = {0, n};
-        const int32_t context_len = ctx.n_tokens + n;
-        const int32_t n_blocks_used = (context_len + kContextBlockSize - 1) / kContextBlockSize;
-        const int32_t block_indptr[2] = {0, n_blocks_used};
-        std::vector<int32_t> rows;
-        if (all_logits) {
-            rows.resize(size_t(n));
-            std::iota(rows.begin(), rows.end(), 0);
-        } else if (last_chunk) {
-            rows.push_back(n - 1);
-        }
-        batch_view b;
-        b.n_tokens = n;
-        b.token_ids = tokens + done;
-        b.positions = positions.data();
-        b.slot_mapping = slots.data();
-        b.n_seqs = 1;
-        b.query_start = query_start;
-        b.context_lens = &context_len;
-        b.block_indptr = block_indptr;
-        b.block_indices = ctx.block_table.data();
-        b.n_logits = static_cast<int32_t>(rows.size());
-        b.logits_rows = rows.data();
+        const logits_wanted wanted = all_logits ? logits_wanted::all : last_chunk ? logits_wanted::last : logits_wanted::none;
+        ctx.batch.clear();
+        ctx.batch.add_sequence(tokens + done, ctx.n_tokens, n, ctx.block_table.data(), ctx.block_table.size(), wanted);
         float* out = all_logits ? logits_out + int64_t(done) * vocab : logits_out;
-        forward(m, *ctx.kv, b, *m.pool, out);
+        forward(m, ctx.kv, ctx.batch.view(), *m.pool, out);
         ctx.n_tokens += n;
         done += n;
     }

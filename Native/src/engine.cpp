@@ -118,8 +118,23 @@ engine_stats engine::stats() const {
 
 bool engine::reset_prefix_cache() { return kv_.reset_prefix_cache(); }
 
+// Like nano-vllm's LLMEngine.step: schedule, run, postprocess. Around it: the adds and aborts
+// queued by other threads since the last step, and the counters other threads read.
 step_output engine::step() {
     step_output result;
+    apply_pending(result);
+    scheduler_output out = scheduler_.schedule();
+    result.num_scheduled_tokens = out.num_batched_tokens;
+    result.num_scheduled_requests = int32_t(out.scheduled.size());
+    if (!out.scheduled.empty()) runner_->run(out);
+    scheduler_.update_after_forward(out);
+    postprocess(out, result);
+    result.kv_events = kv_.take_events();
+    publish_stats(result);
+    return result;
+}
+
+void engine::apply_pending(step_output& result) {
     std::vector<std::unique_ptr<request>> adds;
     std::vector<int64_t> aborts;
     {
@@ -139,15 +154,9 @@ step_output engine::step() {
         scheduler_.finish_request(id);
         result.outputs.push_back(std::move(o));
     }
+}
 
-    scheduler_output out = scheduler_.schedule();
-    result.num_scheduled_tokens = out.num_batched_tokens;
-    result.num_scheduled_requests = int32_t(out.scheduled.size());
-    if (!out.scheduled.empty()) runner_->run(out);
-    scheduler_.update_after_forward(out);
-    postprocess(out, result);
-    result.kv_events = kv_.take_events();
-
+void engine::publish_stats(const step_output& result) {
     int64_t slots = 0, stored = 0;
     std::vector<const request*> holders(scheduler_.running().begin(), scheduler_.running().end());
     kv_.usage(holders, &slots, &stored);
@@ -166,9 +175,10 @@ step_output engine::step() {
     stats_.kv_slots_allocated = slots;
     stats_.kv_tokens_stored = stored;
     stats_.num_steps++;
-    return result;
 }
 
+// Samples a token for every request whose last token was computed, appends it, and finishes
+// the requests that hit a stop token, eos, max_tokens or the context limit.
 void engine::postprocess(const scheduler_output& out, step_output& result) {
     const int32_t vocab = model_.config.vocab_size;
     std::vector<int64_t> finished;

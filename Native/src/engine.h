@@ -1,5 +1,6 @@
-// engine.h: the serving loop. step() = apply queued adds/aborts → schedule → model runner
-// (forward) → sample → postprocess (append tokens, finish requests) → collect KV events.
+// engine.h: the serving loop. step() = schedule → run (model runner: forward) → postprocess
+// (sample, append tokens, finish requests), between applying the adds/aborts queued by other
+// threads and publishing stats and KV events.
 #pragma once
 
 #include <cstdint>
@@ -97,7 +98,11 @@ public:
     int32_t n_blocks() const { return n_blocks_; }
 
 private:
+    // Moves queued adds into the scheduler and finishes queued aborts (reported in `result`).
+    void apply_pending(step_output& result);
     void postprocess(const scheduler_output& out, step_output& result);
+    // Updates the counters of stats() and forgets the ids reported finished.
+    void publish_stats(const step_output& result);
 
     const model& model_;
     engine_params params_;

@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "safetensors.h"
+#include "batch.h"
+#include "dtype.h"
 
 namespace olm {
 
@@ -33,24 +34,6 @@ private:
     dtype type_;
     std::vector<std::vector<uint8_t>> k_;
     std::vector<std::vector<uint8_t>> v_;
-};
-
-// A scheduled batch as flat arrays (all owned by the caller; valid during forward()).
-// Tokens of one sequence are contiguous and in position order.
-struct batch_view {
-    int32_t n_tokens = 0;
-    const int32_t* token_ids = nullptr;      // [n_tokens]
-    const int32_t* positions = nullptr;      // [n_tokens] position of each token in its sequence
-    const int64_t* slot_mapping = nullptr;   // [n_tokens] KV slot = block * block_size + offset
-
-    int32_t n_seqs = 0;
-    const int32_t* query_start = nullptr;    // [n_seqs + 1] CSR: tokens of seq s are [qs[s], qs[s+1])
-    const int32_t* context_lens = nullptr;   // [n_seqs] tokens in KV for seq s after this step
-    const int32_t* block_indptr = nullptr;   // [n_seqs + 1] CSR into block_indices
-    const int32_t* block_indices = nullptr;  // [block_indptr[n_seqs]] physical block ids, in order
-
-    int32_t n_logits = 0;
-    const int32_t* logits_rows = nullptr;    // [n_logits] token rows (0..n_tokens) whose logits are wanted
 };
 
 // Runs the model over `batch`: writes K/V of every batch token into its slot, attends over each

@@ -1,10 +1,11 @@
-// model-runner.h: turns a scheduled batch into the flat arrays of batch_view (token ids,
-// positions, slot mapping, CSR query starts and block tables) and runs the forward pass.
+// model-runner.h: turns a scheduled batch into a batch_view (through batch_builder, like the
+// single-sequence context) and runs the forward pass.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "batch.h"
 #include "forward.h"
 #include "scheduler.h"
 
@@ -27,13 +28,10 @@ private:
     const model& model_;
     thread_pool& pool_;
     kv_storage kv_;
-    int32_t block_size_;
     int32_t vocab_size_;
-    // Flat batch arrays, reused across steps.
-    std::vector<int32_t> token_ids_, positions_, query_start_, context_lens_, block_indptr_,
-        block_indices_, logits_rows_, seq_logits_row_;
-    std::vector<int64_t> slot_mapping_;
-    std::vector<float> logits_;  // [n_logits, vocab]
+    batch_builder batch_;                 // reused across steps
+    std::vector<int32_t> seq_logits_row_;
+    std::vector<float> logits_;           // [n_logits, vocab]
 };
 
 }  // namespace olm

@@ -6,21 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "matrix.h"
 #include "model-config.h"
 #include "safetensors.h"
 
 namespace olm {
 
 class thread_pool;
-
-// A row-major matrix [rows, cols] in its stored dtype.
-struct matrix {
-    dtype type = dtype::f32;
-    const void* data = nullptr;
-    int64_t rows = 0;
-    int64_t cols = 0;
-    int64_t bytes() const { return rows * cols * dtype_size(type); }
-};
 
 struct layer_weights {
     matrix q, k, v, o;          // q: [n_heads*head_dim, hidden], k/v: [n_kv_heads*head_dim, hidden], o: [hidden, n_heads*head_dim]

@@ -12,7 +12,7 @@
 
 namespace olm {
 
-enum class request_status { waiting, running, finished };
+enum class request_status { waiting, running };
 
 // Values match ORLEANSLLM_FINISH_* of the C API.
 enum class finish_reason : int32_t { none = 0, stop = 1, length = 2, abort = 3 };
@@ -30,8 +30,6 @@ struct request {
     sampling_params sampling;
     uint64_t seed = 0;                  // the sampler's per-request seed (given or drawn at add time)
     request_status status = request_status::waiting;
-    finish_reason finish = finish_reason::none;
-    int32_t num_preemptions = 0;
 
     int32_t num_tokens() const { return int32_t(token_ids.size()); }
     int32_t num_output_tokens() const { return num_tokens() - num_prompt_tokens; }

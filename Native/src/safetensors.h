@@ -8,12 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "dtype.h"
+
 namespace olm {
-
-enum class dtype : int32_t { f32 = 0, f16 = 1, bf16 = 2 };
-
-const char* dtype_name(dtype t);
-int64_t dtype_size(dtype t);
 
 struct tensor_view {
     std::string name;

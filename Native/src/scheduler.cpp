@@ -40,7 +40,6 @@ request* scheduler::find(int64_t id) {
 void scheduler::preempt(request* victim) {
     kv_.free(*victim);
     victim->num_computed_tokens = 0;
-    victim->num_preemptions++;
     victim->status = request_status::waiting;
     running_.erase(std::find(running_.begin(), running_.end(), victim));
     insert_waiting(victim);

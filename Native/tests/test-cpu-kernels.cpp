@@ -1,4 +1,5 @@
-// Every CPU kernel against a plain double-precision reference written here.
+// Every CPU kernel against a plain double-precision reference written here, through the run-time
+// dispatch (and the AVX2 kernels directly); test-avx512-kernels calls the AVX-512 ones directly.
 #include <gtest/gtest.h>
 
 #include <immintrin.h>
@@ -9,51 +10,22 @@
 #include <random>
 #include <vector>
 
+#include "batch.h"
+#include "cpu/cpu-features.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
-#include "forward.h"
+#include "kernel-test-data.h"
 #include "thread-pool.h"
 
 namespace {
 
 using olm::dtype;
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
 using olm::from_bf16;
 using olm::to_bf16;
-
-struct stored_matrix {
-    std::vector<float> f32;       // the values the kernel sees, as float
-    std::vector<uint16_t> half;   // storage for F16 / BF16
-    olm::matrix m;
-};
-
-stored_matrix make_matrix(dtype type, int64_t rows, int64_t cols, uint32_t seed) {
-    stored_matrix s;
-    s.f32 = random_floats(size_t(rows * cols), seed);
-    if (type == dtype::bf16) {
-        s.half.resize(s.f32.size());
-        for (size_t i = 0; i < s.f32.size(); ++i) {
-            s.half[i] = to_bf16(s.f32[i]);
-            s.f32[i] = from_bf16(s.half[i]);
-        }
-    } else if (type == dtype::f16) {
-        s.half.resize(s.f32.size());
-        for (size_t i = 0; i < s.f32.size(); ++i) {
-            s.half[i] = _cvtss_sh(s.f32[i], 0);
-            s.f32[i] = _cvtsh_ss(s.half[i]);
-        }
-    }
-    s.m = olm::matrix{type, type == dtype::f32 ? static_cast<const void*>(s.f32.data()) : s.half.data(), rows, cols};
-    return s;
-}
+using olm_test::make_matrix;
+using olm_test::random_floats;
+using olm_test::stored_matrix;
 
 class MatmulTest : public ::testing::TestWithParam<std::tuple<dtype, int64_t, int64_t, int64_t>> {};
 

@@ -214,11 +214,21 @@ TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
     for (int i = 0; i < 4; i++) gather(e.step(), got);
     EXPECT_TRUE(got[long_prefill].tokens.empty()) << "still in prefill";
     EXPECT_FALSE(got[decoding].tokens.empty()) << "already decoding";
+    const olm::engine_stats before = e.stats();
+    EXPECT_EQ(before.n_running, 3);
     EXPECT_TRUE(e.abort(long_prefill));
     EXPECT_TRUE(e.abort(decoding));
     EXPECT_FALSE(e.abort(99999));
     olm::step_output s = e.step();
     gather(s, got);
+    // The engine side, right after the aborting step (the survivor still runs): the two are gone
+    // and their blocks are free, so only the survivor's blocks are in use.
+    const olm::engine_stats after = e.stats();
+    EXPECT_EQ(after.n_running, 1);
+    EXPECT_EQ(after.n_waiting, 0);
+    const int32_t survivor_tokens = int32_t(keep_prompt.size() + got[keep].tokens.size());
+    EXPECT_LE(after.n_blocks_used, (survivor_tokens + 3) / 4) << "block size 4: at most the survivor's blocks";
+    EXPECT_LT(after.n_blocks_used, before.n_blocks_used);
     int aborted = 0;
     for (auto& o : s.outputs) {
         if (o.request_id == long_prefill || o.request_id == decoding) {

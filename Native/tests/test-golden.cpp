@@ -320,7 +320,7 @@ INSTANTIATE_TEST_SUITE_P(tests_golden, golden_logits, ::testing::ValuesIn(fixtur
                              return sanitize(info.param);
                          });
 
-// The fixture set itself: the configurations issue 2 requires are present and well formed.
+// The fixture set itself: the required configurations are present and well formed.
 TEST(golden_fixtures, cover_required_configurations) {
     const auto names = fixture_names();
     ASSERT_GE(names.size(), 6u) << "no fixtures under " << golden_root;

@@ -18,6 +18,8 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(40, Unsafe.SizeOf<KvEventNative>());
         Assert.Equal(32, Unsafe.SizeOf<StepOutput>());
         Assert.Equal(88, Unsafe.SizeOf<EngineStatsNative>());
+        Assert.Equal(4, Unsafe.SizeOf<ContextParams>());
+        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
         Assert.Equal(16, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.ParentHash)));
         Assert.Equal(32, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.HasParent)));
     }
@@ -37,8 +39,43 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(1.0f, sampling.Temperature);
         Assert.Equal(-1, sampling.Seed);
         Assert.Equal(16, sampling.MaxTokens);
+        Assert.Equal(0, NativeMethods.ContextDefaultParams().NCtx);
+    }
+
+    // The records take their defaults from the native *_default_params (a copy of the literals
+    // could drift); the documented values above are the independent check of those.
+    [Fact]
+    public void Option_records_default_to_the_native_defaults()
+    {
+        var engine = NativeMethods.EngineDefaultParams();
         var options = new EngineOptions();
+        Assert.Equal(engine.BlockSizeTokens, options.BlockSizeTokens);
+        Assert.Equal(engine.KvCacheBytes, options.KvCacheBytes);
         Assert.Equal(engine.MaxBatchedTokens, options.MaxBatchedTokens);
         Assert.Equal(engine.MaxRunningRequests, options.MaxRunningRequests);
+        Assert.Equal(engine.MaxModelLen, options.MaxModelLength);
+        Assert.Equal(engine.NThreads, options.ThreadCount);
+        Assert.True(options.EnablePrefixCaching);
+
+        var sampling = NativeMethods.SamplingDefaultParams();
+        var s = new SamplingOptions();
+        Assert.Equal(sampling.Temperature, s.Temperature);
+        Assert.Equal(sampling.TopK, s.TopK);
+        Assert.Equal(sampling.TopP, s.TopP);
+        Assert.Equal(sampling.MinP, s.MinP);
+        Assert.Equal(sampling.RepetitionPenalty, s.RepetitionPenalty);
+        Assert.Equal(sampling.MaxTokens, s.MaxTokens);
+        Assert.Null(s.Seed);  // native -1: a random seed
+        Assert.False(s.IgnoreEos);
+        Assert.False(s.Logprobs);
+        Assert.Equal(0, s.TopLogprobs);
+    }
+
+    [Fact]
+    public void Exceptions_name_the_status_as_the_native_library_does()
+    {
+        Assert.Contains("(invalid_argument)", new NativeException(NativeStatus.InvalidArgument, "m").Message);
+        Assert.Contains("(out_of_memory)", new NativeException(NativeStatus.OutOfMemory, "m").Message);
+        Assert.Contains("(unknown)", new NativeException((NativeStatus)99, "m").Message);
     }
 }

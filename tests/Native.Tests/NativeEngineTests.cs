@@ -112,7 +112,12 @@ public sealed class NativeEngineTests : IDisposable
         }).WaitAsync(Timeout);
         gate.Release();
         await WaitUntilIdle(engine);
-        Assert.Equal(3, engine.GetStats().GeneratedTokenCount);
+        // The engine side of the cancellation: the request is gone and its blocks are free.
+        var afterCancel = engine.GetStats();
+        Assert.Equal(3, afterCancel.GeneratedTokenCount);
+        Assert.Equal(0, afterCancel.RunningCount);
+        Assert.Equal(0, afterCancel.WaitingCount);
+        Assert.Equal(0, afterCancel.BlocksUsed);
 
         // Breaking out of the loop early aborts too.
         Volatile.Write(ref producingSteps, 0);
@@ -134,8 +139,9 @@ public sealed class NativeEngineTests : IDisposable
     private static async Task WaitUntilIdle(NativeEngine engine)
     {
         var deadline = DateTime.UtcNow + Timeout;
-        while (engine.GetStats() is { RunningCount: > 0 } or { WaitingCount: > 0 } && DateTime.UtcNow < deadline)
+        while (engine.GetStats() is { RunningCount: > 0 } or { WaitingCount: > 0 })
         {
+            Assert.True(DateTime.UtcNow < deadline, "the engine still runs or queues a request it should have dropped");
             await Task.Delay(5);
         }
     }

@@ -34,6 +34,33 @@ public sealed class NativeModelTests
         Assert.Equal(prompt.Length, context.TokenCount);
     }
 
+    // The context points into the model's weights. Before SafeContextHandle held a reference on
+    // the model handle, disposing the model first freed (unmapped) the weights under the context,
+    // and the Eval below crashed the test host.
+    [Fact]
+    public void A_context_keeps_its_model_alive_when_the_model_is_disposed_first()
+    {
+        var dir = RepoPaths.Golden("llama");
+        int[] prompt = [1, 5, 9, 14];
+        float[] expected;
+        using (var reference = NativeModel.Load(dir))
+        using (var referenceContext = reference.CreateContext(16))
+        {
+            referenceContext.Eval(prompt[..2]);
+            expected = referenceContext.Eval(prompt[2..]);
+        }
+
+        var model = NativeModel.Load(dir);
+        var context = model.CreateContext(16);
+        context.Eval(prompt[..2]);
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.CreateContext(16));
+        Assert.Throws<ObjectDisposedException>(() => new NativeEngine(model));
+        Assert.Equal(expected, context.Eval(prompt[2..]));
+        context.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => context.Eval([1]));
+    }
+
     [Fact]
     public void A_missing_directory_is_an_io_error_naming_it()
     {

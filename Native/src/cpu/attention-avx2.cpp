@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "avx2-math.h"
-#include "forward.h"
+#include "batch.h"
 #include "ops.h"
 #include "thread-pool.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "forward.h"
+#include "batch.h"
 #include "ops.h"
 #include "thread-pool.h"
 

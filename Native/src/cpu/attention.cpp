@@ -5,7 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "forward.h"
+#include "batch.h"
+#include "cpu-features.h"
 #include "ops.h"
 #include "thread-pool.h"
 
@@ -37,9 +38,7 @@ const float* kv_row(const void* cache, dtype type, int64_t element, int32_t n, f
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                      const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size, dtype kv_type) {
-    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (avx512 && kv_type == dtype::f32 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
+    if (cpu_has_avx512() && kv_type == dtype::f32 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
         paged_attention_avx512(pool, batch, q, static_cast<const float*>(k_cache), static_cast<const float*>(v_cache), out,
                                n_heads, n_kv_heads, head_dim, block_size);
         return;

@@ -3,25 +3,13 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu-features.h"
 #include "thread-pool.h"
 
 namespace olm {
 
-static bool has_avx512() {
-    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    return yes;
-}
-
-static bool has_avx512_bf16() {
-    static const bool yes = has_avx512() && __builtin_cpu_supports("avx512bf16");
-    return yes;
-}
-
-const char* cpu_feature_level() { return has_avx512_bf16() ? "avx512bf16" : has_avx512() ? "avx512" : "avx2"; }
-
 static matmul_rows_fn rows_kernel() {
-    static const matmul_rows_fn fn = has_avx512() ? matmul_rows_avx512 : matmul_rows_avx2;
+    static const matmul_rows_fn fn = cpu_has_avx512() ? matmul_rows_avx512 : matmul_rows_avx2;
     return fn;
 }
 
@@ -52,7 +40,7 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     };
     const bool bf16 = outs.begin()->w->type == dtype::bf16;
     const int64_t cols = outs.begin()->w->cols;
-    if (bf16 && has_avx512_bf16()) {
+    if (bf16 && cpu_has_avx512_bf16()) {
         // AVX-512 BF16: round the activations to BF16 once, then use dot-product instructions
         // (the precision BF16 checkpoints are trained and served at).
         thread_local std::vector<uint16_t> x_bf16;
@@ -61,7 +49,7 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         // The pointer, not the thread_local: a worker naming x_bf16 would see its own (empty) one.
         const uint16_t* xb = x_bf16.data();
         run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { matmul_rows_bf16dot_avx512(xb, n, w, r0, r1, y); });
-    } else if (bf16 && !has_avx512()) {
+    } else if (bf16 && !cpu_has_avx512()) {
         // AVX2: reorder the activations once so the kernel widens weights cheaply.
         thread_local std::vector<float> x_pairs;
         x_pairs.resize(static_cast<size_t>(n * bf16_pair_columns(cols)));

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 
-#include "model.h"
+#include "matrix.h"
 
 namespace olm {
 
@@ -35,8 +35,5 @@ void matmul_rows_bf16_pairs_avx2(const float* x_pairs, const float* x, int64_t n
 void matmul_rows_bf16dot_avx512(const uint16_t* x_bf16, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 // out[i] = bf16(x[i]) with round-to-nearest-even, n floats.
 void to_bf16_avx512(const float* x, int64_t n, uint16_t* out);
-
-// "avx512bf16" / the CPU has AVX-512 F/BW/VL/DQ (+ BF16), else "avx2".
-const char* cpu_feature_level();
 
 }  // namespace olm

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <cstring>
 
-#include "safetensors.h"
+#include "batch.h"
+#include "dtype.h"
 
 namespace olm {
 
 class thread_pool;
-struct batch_view;
 
 // float32 → BF16, round to nearest even; NaN stays a (quiet) NaN.
 inline uint16_t to_bf16(float f) {

@@ -1,0 +1,20 @@
+// matrix.h: a view of a weight matrix in its stored dtype: what the matmul kernels read, so
+// that they need not know the model that holds it.
+#pragma once
+
+#include <cstdint>
+
+#include "dtype.h"
+
+namespace olm {
+
+// A row-major matrix [rows, cols] in its stored dtype.
+struct matrix {
+    dtype type = dtype::f32;
+    const void* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    int64_t bytes() const { return rows * cols * dtype_size(type); }
+};
+
+}  // namespace olm
