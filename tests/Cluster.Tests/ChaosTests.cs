@@ -105,7 +105,7 @@ public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output)
             foreach (var key in keys)
             {
                 var acked = stats.Acknowledged.TryGetValue(key, out var bag) ? bag.ToArray() : [];
-                var keyLost = Math.Max(acked.Count(v => v > final[key]), acked.Length - acked.Distinct().Count());
+                long keyLost = Math.Max(acked.Count(v => v > final[key]), acked.Length - acked.Distinct().Count());
                 keyLost = Math.Max(keyLost, acked.Length - final[key]);
                 lost += Math.Max(0, keyLost);
                 var keyExtra = final[key] - acked.Length;

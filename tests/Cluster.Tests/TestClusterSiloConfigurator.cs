@@ -17,7 +17,8 @@ public sealed class TestClusterSiloConfigurator : ISiloConfigurator
     {
         var redis = siloBuilder.Configuration[RedisProperty] ?? throw new InvalidOperationException("the TestCluster needs the redis property");
         var options = ConfigurationOptions.Parse(redis);
-        siloBuilder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+        // connected now, not on the first activation (a synchronous connect there can starve the scheduler)
+        siloBuilder.Services.AddSingleton<IConnectionMultiplexer>(ConnectionMultiplexer.Connect(redis));
         siloBuilder.Services.AddSingleton<ActivationOracle>();
         siloBuilder.AddRedisGrainStorage(PlatformNames.SessionStorage, o => o.ConfigurationOptions = options.Clone());
         siloBuilder.AddRedisGrainDirectory(PlatformNames.SessionDirectory, o => o.ConfigurationOptions = options.Clone());
