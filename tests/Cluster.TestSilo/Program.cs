@@ -12,6 +12,8 @@ builder.AddOrleansLlmSilo();
 builder.Services.AddSingleton<ActivationOracle>();
 
 var app = builder.Build();
+// the silo host connects to Redis lazily, on first use; a grain activation is a bad place for a synchronous connect
+app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
 await app.StartAsync();
 Console.WriteLine($"READY {builder.Configuration["Cluster:SiloName"]}");
 await app.WaitForShutdownAsync();
