@@ -85,8 +85,8 @@ public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output)
             }
             await stop.CancelAsync();
             await Task.WhenAll(workers);
-            await Task.WhenAll(starts);
             var loadSeconds = (clock.Elapsed - loadStart).TotalSeconds;
+            await Task.WhenAll(starts);
 
             var final = new Dictionary<string, long>();
             foreach (var key in keys)
