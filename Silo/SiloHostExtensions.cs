@@ -19,7 +19,10 @@ public static class SiloHostExtensions
         {
             var redis = builder.Configuration.GetConnectionString("redis")
                 ?? throw new InvalidOperationException("Cluster:Mode is Redis but ConnectionStrings:redis is not set");
-            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+            // connected now: a grain must never block its activation on the first connect
+            var connection = ConfigurationOptions.Parse(redis);
+            connection.AbortOnConnectFail = false;
+            builder.Services.AddSingleton<IConnectionMultiplexer>(ConnectionMultiplexer.Connect(connection));
             builder.Services.AddSingleton<IPrefixIndex>(sp => new RedisPrefixIndex(sp.GetRequiredService<IConnectionMultiplexer>(), $"orleansllm:{settings.ClusterId}:pfx:"));
         }
         else

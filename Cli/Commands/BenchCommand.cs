@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Run a benchmark and print its figures as JSON");
         bench.Subcommands.Add(BenchEngineCommand.Create());
         bench.Subcommands.Add(BenchTokenizerCommand.Create());
+        bench.Subcommands.Add(BenchClusterCommand.Create());
         return bench;
     }
 }

@@ -13,7 +13,32 @@ public sealed partial class EngineBootstrapper(
     : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(EngineBootstrapper), ServiceLifecycleStage.Active, RegisterAsync);
+        lifecycle.Subscribe(nameof(EngineBootstrapper), ServiceLifecycleStage.Active, _ =>
+        {
+            // in the background, retried: the registry's silo may be the one that just died
+            _ = Task.Run(RegisterWithRetriesAsync);
+            return Task.CompletedTask;
+        });
+
+    private async Task RegisterWithRetriesAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RegisterAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (attempt < 30)
+            {
+                LogRetry(logger, e, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering this silo's engines failed (attempt {Attempt}); retrying")]
+    private static partial void LogRetry(ILogger logger, Exception exception, int attempt);
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {
