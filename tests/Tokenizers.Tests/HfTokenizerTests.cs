@@ -29,6 +29,19 @@ public sealed class HfTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void A_long_run_of_one_letter_merges_pairs_from_the_left()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        // 301 symbols (▁ + 300 a) take the heap path; "a a" (a token merged with itself, the pairs
+        // that used to share one hash bucket) is rank 0, so the a's pair up from the left into
+        // 150 "aa", and neither ▁+aa nor aa+aa has a merge. An odd run leaves the last "a" alone.
+        Assert.Equal([4, .. Enumerable.Repeat(5, 150)], tokenizer.Encode(new string('a', 300), addSpecialTokens: false));
+        Assert.Equal([4, .. Enumerable.Repeat(5, 150), 2], tokenizer.Encode(new string('a', 301), addSpecialTokens: false));
+        // "ab" × 150: "a b" (rank 1) joins every pair; ▁+ab has no merge.
+        Assert.Equal([4, .. Enumerable.Repeat(6, 150)], tokenizer.Encode(string.Concat(Enumerable.Repeat("ab", 150)), addSpecialTokens: false));
+    }
+
+    [Fact]
     public void Unknown_characters_use_byte_fallback_and_decode_back()
     {
         var tokenizer = Write(SentencePieceModel());
