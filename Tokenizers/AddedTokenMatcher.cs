@@ -2,15 +2,6 @@ using System.Buffers;
 
 namespace OrleansLlm.Tokenizers;
 
-/// <summary>One added token of tokenizer.json (special or not).</summary>
-/// <param name="Id">Token id.</param>
-/// <param name="Content">Exact text of the token.</param>
-/// <param name="Special">Whether decoding with skip_special_tokens drops it.</param>
-/// <param name="Normalized">Whether it is matched in normalized rather than raw text.</param>
-/// <param name="LStrip">Whether whitespace before it is removed when it is matched.</param>
-/// <param name="RStrip">Whether whitespace after it is removed when it is matched.</param>
-public sealed record AddedToken(int Id, string Content, bool Special, bool Normalized, bool LStrip, bool RStrip);
-
 /// <summary>A stretch of input: either plain text or one matched added token.</summary>
 internal readonly record struct Section(AddedToken? Token, Piece Text);
 

@@ -47,8 +47,8 @@ public sealed class HfTokenizer
             throw new TokenizerException($"Unsupported model type \"{modelType}\" (only BPE is implemented)");
         }
 
-        AddedTokens = ReadAddedTokens(root);
-        _vocabulary = ReadVocabulary(modelConfig, AddedTokens);
+        AddedTokens = AddedToken.ReadAll(root);
+        _vocabulary = Vocabulary.Read(modelConfig, AddedTokens);
         _model = BpeModel.Create(modelConfig, _vocabulary);
         _normalizer = Normalizer.Create(root.Property("normalizer"));
         _preTokenizer = PreTokenizer.Create(root.Property("pre_tokenizer"));
@@ -256,7 +256,7 @@ public sealed class HfTokenizer
             CheckId(id);
         }
         string text = _pieces is not null ? DecodeWithPieces(ids, skipSpecialTokens) : DecodeWithChain(ids, skipSpecialTokens);
-        return cleanUpTokenizationSpaces ?? CleanUpTokenizationSpaces ? CleanUp(text) : text;
+        return cleanUpTokenizationSpaces ?? CleanUpTokenizationSpaces ? TokenizationSpaces.Apply(text) : text;
     }
 
     /// <summary>
@@ -393,77 +393,5 @@ public sealed class HfTokenizer
             }
         }
         return _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens));
-    }
-
-    /// <summary>The reference's clean_up_tokenization: removes the space before punctuation and contractions.</summary>
-    internal static string CleanUp(string text) => text
-        .Replace(" .", ".", StringComparison.Ordinal)
-        .Replace(" ?", "?", StringComparison.Ordinal)
-        .Replace(" !", "!", StringComparison.Ordinal)
-        .Replace(" ,", ",", StringComparison.Ordinal)
-        .Replace(" ' ", "'", StringComparison.Ordinal)
-        .Replace(" n't", "n't", StringComparison.Ordinal)
-        .Replace(" 'm", "'m", StringComparison.Ordinal)
-        .Replace(" 's", "'s", StringComparison.Ordinal)
-        .Replace(" 've", "'ve", StringComparison.Ordinal)
-        .Replace(" 're", "'re", StringComparison.Ordinal);
-
-    private static List<AddedToken> ReadAddedTokens(JsonElement root)
-    {
-        var tokens = new List<AddedToken>();
-        var added = root.Property("added_tokens");
-        if (added.ValueKind != JsonValueKind.Array)
-        {
-            return tokens;
-        }
-        foreach (var token in added.EnumerateArray())
-        {
-            bool special = token.OptionalBool("special", false);
-            tokens.Add(new AddedToken(
-                token.Property("id").GetInt32(),
-                token.RequiredString("content", "added token"),
-                special,
-                token.OptionalBool("normalized", !special),
-                token.OptionalBool("lstrip", false),
-                token.OptionalBool("rstrip", false)));
-        }
-        return tokens;
-    }
-
-    private static Vocabulary ReadVocabulary(JsonElement modelConfig, IReadOnlyList<AddedToken> addedTokens)
-    {
-        var vocab = modelConfig.Property("vocab");
-        if (vocab.ValueKind != JsonValueKind.Object)
-        {
-            throw new TokenizerException("BPE model without a \"vocab\" object");
-        }
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        int maxId = -1;
-        foreach (var entry in vocab.EnumerateObject())
-        {
-            int id = entry.Value.GetInt32();
-            if (id < 0)
-            {
-                throw new TokenizerException($"Vocabulary token \"{entry.Name}\" has a negative id");
-            }
-            ids[entry.Name] = id;
-            maxId = Math.Max(maxId, id);
-        }
-        foreach (var token in addedTokens)
-        {
-            maxId = Math.Max(maxId, token.Id);
-        }
-        var tokens = new string?[maxId + 1];
-        foreach (var (token, id) in ids)
-        {
-            tokens[id] = token;
-        }
-        var vocabulary = new Vocabulary(ids, tokens);
-        foreach (var token in addedTokens)
-        {
-            tokens[token.Id] = token.Content;
-            vocabulary.Set(token.Content, token.Id);
-        }
-        return vocabulary;
     }
 }

@@ -198,7 +198,7 @@ internal sealed class CleanUpStream
     {
         string head = _pending.ToString(0, length);
         _pending.Remove(0, length);
-        output.Append(head.Contains(' ') ? HfTokenizer.CleanUp(head) : head);
+        output.Append(head.Contains(' ') ? TokenizationSpaces.Apply(head) : head);
     }
 
     private static bool IsPatternChar(char c) =>

@@ -5,15 +5,51 @@ namespace OrleansLlm.Tokenizers;
 /// <summary>
 /// What a tokenizer folder says besides tokenizer.json: tokenizer_config.json (special token
 /// strings, chat template, decode options), special_tokens_map.json and generation_config.json.
+/// Public so that tools which handle tokenizer folders (model making) read them the way
+/// <see cref="HfTokenizer"/> does. Owns the parsed tokenizer.json: dispose it.
 /// </summary>
-internal sealed record TokenizerFiles(
+public sealed record TokenizerFiles(
     JsonDocument Tokenizer,
     JsonElement Config,
     JsonElement SpecialTokensMap,
-    JsonElement GenerationConfig)
+    JsonElement GenerationConfig) : IDisposable
 {
     public const string TokenizerFileName = "tokenizer.json";
     public const string ConfigFileName = "tokenizer_config.json";
+    public const string SpecialTokensMapFileName = "special_tokens_map.json";
+    public const string GenerationConfigFileName = "generation_config.json";
+
+    public void Dispose() => Tokenizer.Dispose();
+
+    /// <summary>
+    /// Every (token, id) tokenizer.json defines, whatever the model type: model.vocab as a token → id
+    /// object (BPE, WordPiece) or as Unigram's [piece, score] list whose index is the id, then
+    /// added_tokens (which may reuse or extend the ids).
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, int>> TokenIds()
+    {
+        var root = Tokenizer.RootElement;
+        var vocab = root.Property("model").Property("vocab");
+        if (vocab.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var entry in vocab.EnumerateObject())
+            {
+                yield return new(entry.Name, entry.Value.GetInt32());
+            }
+        }
+        else if (vocab.ValueKind == JsonValueKind.Array)
+        {
+            int id = 0;
+            foreach (var entry in vocab.EnumerateArray())
+            {
+                yield return new(entry[0].GetString() ?? "", id++);
+            }
+        }
+        foreach (var token in AddedToken.ReadAll(root))
+        {
+            yield return new(token.Content, token.Id);
+        }
+    }
 
     public static TokenizerFiles Read(string directory)
     {
@@ -40,8 +76,8 @@ internal sealed record TokenizerFiles(
         return new TokenizerFiles(
             tokenizer,
             ReadOptional(Path.Combine(directory, ConfigFileName)),
-            ReadOptional(Path.Combine(directory, "special_tokens_map.json")),
-            ReadOptional(Path.Combine(directory, "generation_config.json")));
+            ReadOptional(Path.Combine(directory, SpecialTokensMapFileName)),
+            ReadOptional(Path.Combine(directory, GenerationConfigFileName)));
     }
 
     /// <summary>A special token named in the config or the special tokens map: a string or {"content": ...}.</summary>

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/build-native.sh
 ctest --test-dir artifacts/native-build --output-on-failure -j 2
 
-if [ -f tests/tokenizer-reference/setup.sh ]; then
-    bash tests/tokenizer-reference/setup.sh
-fi
+# The tokenizer reference data (npm install and expected/ are reused once made). Without node/npm
+# the .NET run still goes ahead and the reference tests fail, naming the setup command.
+bash tests/tokenizer-reference/setup.sh || echo "tokenizer-reference setup failed: the tokenizer reference tests will fail" >&2
 
 dotnet test OrleansLlm.sln -c Release --logger "console;verbosity=normal"

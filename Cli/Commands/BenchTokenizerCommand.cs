@@ -8,10 +8,13 @@ using OrleansLlm.Tokenizers;
 namespace OrleansLlm.Cli.Commands;
 
 /// <summary>
-/// `bench tokenizer`: single-threaded encode throughput of the C# tokenizer against
-/// @huggingface/tokenizers (node, same corpus, same run), plus the per-token cost of streaming
-/// detokenization. The ~10 MB corpus is built deterministically from the reference corpus texts
-/// mixed with generated words, so caches do not see only repeats.
+/// `bench tokenizer`: single-threaded encode throughput of the C# tokenizer against two peers on
+/// the same documents in the same run: @huggingface/tokenizers (node, the reference semantics) and
+/// Microsoft.ML.Tokenizers' TiktokenTokenizer built from the same vocabulary (byte-level BPE only).
+/// Two corpora (<see cref="TokenizerBenchCorpora"/>): natural text, and repetitive text (runs of
+/// one letter, "ab"-style repeats, digit and whitespace runs) that stresses the merge loop. Every
+/// document's ids are compared with each peer's, so a speed is only reported beside whether the
+/// output was identical. Also the per-token cost of streaming detokenization.
 /// </summary>
 internal static class BenchTokenizerCommand
 {
@@ -22,7 +25,7 @@ internal static class BenchTokenizerCommand
         var sizeOption = new Option<int>("--size-mb") { Description = "Corpus size in MB", DefaultValueFactory = _ => 10 };
         var repeatOption = new Option<int>("--repeat") { Description = "Timed passes (the best counts)", DefaultValueFactory = _ => 3 };
         var noNodeOption = new Option<bool>("--no-node") { Description = "Skip the JavaScript reference" };
-        var command = new Command("tokenizer", "Encode throughput against @huggingface/tokenizers and detokenization cost per token (JSON)");
+        var command = new Command("tokenizer", "Encode throughput against @huggingface/tokenizers and Microsoft.ML.Tokenizers on a natural and a repetitive corpus, ids checked identical, and detokenization cost per token (JSON)");
         command.Options.Add(tokenizerOption);
         command.Options.Add(referenceOption);
         command.Options.Add(sizeOption);
@@ -47,73 +50,151 @@ internal static class BenchTokenizerCommand
     private static async Task<JsonObject> RunAsync(string tokenizerDir, string referenceDir, int sizeMb, int repeat, bool runNode, CancellationToken ct)
     {
         var tokenizer = HfTokenizer.Load(tokenizerDir);
-        var documents = BuildCorpus(Path.Combine(referenceDir, "corpus", "texts.jsonl"), sizeMb * 1_000_000L);
-        long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
-        string corpusPath = Path.Combine(Path.GetTempPath(), $"orleansllm-tokenizer-bench-{Environment.ProcessId}.jsonl");
-        await File.WriteAllLinesAsync(corpusPath, documents.Select(d => new JsonObject { ["text"] = d }.ToJsonString()), ct);
-        try
+        var (mlTokenizer, mlReason) = MlTokenizersPeer.TryCreate(tokenizerDir);
+        var corpora = new (string Name, List<string> Documents)[]
         {
-            var ids = documents.Select(d => tokenizer.Encode(d, addSpecialTokens: false)).ToList(); // warm-up and the ids to stream
+            ("natural", TokenizerBenchCorpora.Natural(Path.Combine(referenceDir, "corpus", "texts.jsonl"), sizeMb * 1_000_000L)),
+            ("repetitive", TokenizerBenchCorpora.Repetitive(sizeMb * 1_000_000L)),
+        };
+        var report = new JsonObject
+        {
+            ["benchmark"] = "tokenizer",
+            ["tokenizer"] = tokenizerDir,
+            ["single_thread"] = true,
+            ["cpu"] = CpuName(),
+            ["ml_tokenizers"] = mlTokenizer is null ? $"not run: {mlReason}" : "Microsoft.ML.Tokenizers 3.0.0 TiktokenTokenizer from the same vocabulary",
+        };
+        List<int[]>? naturalIds = null;
+        bool allExact = true;
+        foreach (var (name, documents) in corpora)
+        {
+            long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
+            var ids = documents.Select(d => tokenizer.Encode(d, addSpecialTokens: false)).ToList(); // warm-up and the ids to compare
+            naturalIds ??= ids;
             long tokens = ids.Sum(i => (long)i.Length);
-            double best = double.MaxValue;
-            for (int r = 0; r < repeat; r++)
+            double ours = Time(repeat, ct, () =>
             {
-                ct.ThrowIfCancellationRequested();
-                var clock = Stopwatch.StartNew();
                 foreach (string document in documents)
                 {
                     tokenizer.Encode(document, addSpecialTokens: false);
                 }
-                best = Math.Min(best, clock.Elapsed.TotalSeconds);
-            }
-            double csharpMbPerS = bytes / 1e6 / best;
-
-            var output = new StringBuilder(1 << 16);
-            double detokenizeBest = double.MaxValue;
-            for (int r = 0; r < repeat; r++)
+            });
+            var corpus = new JsonObject
             {
-                var clock = Stopwatch.StartNew();
-                foreach (int[] sequence in ids)
-                {
-                    output.Clear();
-                    var detokenizer = tokenizer.CreateDetokenizer();
-                    foreach (int id in sequence)
-                    {
-                        detokenizer.AddTo(id, output);
-                    }
-                    output.Append(detokenizer.Flush());
-                }
-                detokenizeBest = Math.Min(detokenizeBest, clock.Elapsed.TotalSeconds);
-            }
-
-            var report = new JsonObject
-            {
-                ["benchmark"] = "tokenizer",
-                ["tokenizer"] = tokenizerDir,
-                ["single_thread"] = true,
-                ["corpus"] = new JsonObject { ["documents"] = documents.Count, ["bytes"] = bytes, ["tokens"] = tokens },
-                ["csharp"] = new JsonObject { ["seconds"] = best, ["mb_per_s"] = csharpMbPerS, ["tokens"] = tokens },
-                ["detokenize"] = new JsonObject { ["tokens"] = tokens, ["ns_per_token"] = detokenizeBest * 1e9 / Math.Max(1, tokens) },
+                ["documents"] = documents.Count,
+                ["bytes"] = bytes,
+                ["tokens"] = tokens,
+                ["csharp"] = new JsonObject { ["seconds"] = ours, ["mb_per_s"] = bytes / 1e6 / ours },
             };
+            if (mlTokenizer is not null)
+            {
+                var mlIds = documents.Select(d => mlTokenizer.EncodeToIds(d).ToArray()).ToList();
+                double ml = Time(repeat, ct, () =>
+                {
+                    foreach (string document in documents)
+                    {
+                        mlTokenizer.EncodeToIds(document);
+                    }
+                });
+                int differing = Differing(ids, mlIds);
+                corpus["ml_tokenizers"] = new JsonObject
+                {
+                    ["seconds"] = ml,
+                    ["mb_per_s"] = bytes / 1e6 / ml,
+                    ["tokens"] = mlIds.Sum(i => (long)i.Length),
+                    ["documents_with_different_ids"] = differing,
+                };
+                corpus["speedup_vs_ml_tokenizers"] = ml / ours;
+            }
             if (runNode)
             {
-                var js = await RunNodeAsync(referenceDir, tokenizerDir, corpusPath, repeat, ct);
-                report["javascript"] = js;
-                if (js["mb_per_s"]?.GetValue<double>() is double jsMbPerS && jsMbPerS > 0)
+                string corpusPath = Path.Combine(Path.GetTempPath(), $"orleansllm-tokenizer-bench-{Environment.ProcessId}-{name}.jsonl");
+                string idsPath = corpusPath + ".ids";
+                try
                 {
-                    report["speedup"] = csharpMbPerS / jsMbPerS;
-                    report["tokens_match"] = js["tokens"]?.GetValue<long>() == tokens;
+                    await File.WriteAllLinesAsync(corpusPath, documents.Select(d => new JsonObject { ["text"] = d }.ToJsonString()), ct);
+                    var js = await RunNodeAsync(referenceDir, tokenizerDir, corpusPath, idsPath, repeat, ct);
+                    if (js["mb_per_s"]?.GetValue<double>() is double jsMbPerS && jsMbPerS > 0 && File.Exists(idsPath))
+                    {
+                        var jsIds = File.ReadLines(idsPath).Where(l => l.Length > 0)
+                            .Select(l => JsonSerializer.Deserialize<int[]>(l)!).ToList();
+                        int differing = Differing(ids, jsIds);
+                        js["documents_with_different_ids"] = differing;
+                        corpus["ids_identical_to_reference"] = differing == 0;
+                        corpus["speedup_vs_javascript"] = bytes / 1e6 / ours / jsMbPerS;
+                        allExact &= differing == 0;
+                    }
+                    else
+                    {
+                        allExact = false;
+                    }
+                    corpus["javascript"] = js;
+                }
+                finally
+                {
+                    File.Delete(corpusPath);
+                    File.Delete(idsPath);
                 }
             }
-            return report;
+            report[name] = corpus;
         }
-        finally
+        if (runNode)
         {
-            File.Delete(corpusPath);
+            report["ids_identical_to_reference"] = allExact;
+        }
+
+        long naturalTokens = naturalIds!.Sum(i => (long)i.Length);
+        var output = new StringBuilder(1 << 16);
+        double detokenize = Time(repeat, ct, () =>
+        {
+            foreach (int[] sequence in naturalIds!)
+            {
+                output.Clear();
+                var detokenizer = tokenizer.CreateDetokenizer();
+                foreach (int id in sequence)
+                {
+                    detokenizer.AddTo(id, output);
+                }
+                output.Append(detokenizer.Flush());
+            }
+        });
+        report["detokenize"] = new JsonObject { ["corpus"] = "natural", ["tokens"] = naturalTokens, ["ns_per_token"] = detokenize * 1e9 / Math.Max(1, naturalTokens) };
+        return report;
+    }
+
+    /// <summary>Best wall time of <paramref name="repeat"/> runs, in seconds.</summary>
+    private static double Time(int repeat, CancellationToken ct, Action run)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < repeat; r++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            run();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    private static int Differing(List<int[]> ours, List<int[]> theirs) =>
+        ours.Count != theirs.Count ? ours.Count : ours.Zip(theirs).Count(p => !p.First.AsSpan().SequenceEqual(p.Second));
+
+    private static string CpuName()
+    {
+        try
+        {
+            var info = File.ReadAllLines("/proc/cpuinfo");
+            string model = info.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+            bool avx512 = info.Any(l => l.StartsWith("flags", StringComparison.Ordinal) && l.Contains(" avx512f", StringComparison.Ordinal));
+            return $"{model}{(avx512 ? " (avx512f)" : " (no avx512)")}";
+        }
+        catch (IOException)
+        {
+            return "unknown";
         }
     }
 
-    private static async Task<JsonNode> RunNodeAsync(string referenceDir, string tokenizerDir, string corpusPath, int repeat, CancellationToken ct)
+    private static async Task<JsonNode> RunNodeAsync(string referenceDir, string tokenizerDir, string corpusPath, string idsPath, int repeat, CancellationToken ct)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -121,7 +202,7 @@ internal static class BenchTokenizerCommand
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in new[] { "bench.mjs", "--tokenizer", tokenizerDir, "--corpus", corpusPath, "--repeat", repeat.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string arg in new[] { "bench.mjs", "--tokenizer", tokenizerDir, "--corpus", corpusPath, "--repeat", repeat.ToString(System.Globalization.CultureInfo.InvariantCulture), "--ids-out", idsPath })
         {
             start.ArgumentList.Add(arg);
         }
@@ -141,48 +222,6 @@ internal static class BenchTokenizerCommand
         {
             return new JsonObject { ["error"] = $"cannot run node: {e.Message}" };
         }
-    }
-
-    /// <summary>Documents of about 4 KB: reference corpus texts interleaved with generated words, seeded.</summary>
-    private static List<string> BuildCorpus(string textsPath, long targetBytes)
-    {
-        var texts = File.ReadAllLines(textsPath).Where(l => l.Length > 0)
-            .Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>()).ToArray();
-        string[] syllables = ["ka", "lo", "mi", "ne", "tor", "van", "si", "qu", "bel", "dra", "ex", "po", "ru", "zen", "ath", "ing", "ion", "ur"];
-        var random = new Random(20261122);
-        var documents = new List<string>();
-        long total = 0;
-        var sb = new StringBuilder();
-        while (total < targetBytes)
-        {
-            sb.Clear();
-            while (sb.Length < 4000)
-            {
-                if (random.NextDouble() < 0.6)
-                {
-                    sb.Append(texts[random.Next(texts.Length)]);
-                }
-                else
-                {
-                    int words = random.Next(5, 40);
-                    for (int w = 0; w < words; w++)
-                    {
-                        int parts = random.Next(1, 4);
-                        for (int p = 0; p < parts; p++)
-                        {
-                            sb.Append(syllables[random.Next(syllables.Length)]);
-                        }
-                        sb.Append(random.Next(10) == 0 ? ", " : " ");
-                    }
-                    sb.Append(random.Next(1000)).Append(". ");
-                }
-                sb.Append(random.Next(4) == 0 ? "\n" : " ");
-            }
-            string document = sb.ToString();
-            documents.Add(document);
-            total += Encoding.UTF8.GetByteCount(document);
-        }
-        return documents;
     }
 
     private static string? FindReferenceDir()

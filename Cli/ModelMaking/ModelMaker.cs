@@ -1,4 +1,5 @@
 using System.Text;
+using OrleansLlm.Tokenizers;
 
 namespace OrleansLlm.Cli.ModelMaking;
 
@@ -49,15 +50,15 @@ internal sealed class ModelMaker
         SyntheticTokenizer? syntheticTokenizer = null;
         if (_request.TokenizerDirectory is { } tokenizerDirectory)
         {
-            realTokenizer = TokenizerFiles.Inspect(tokenizerDirectory);
-            TokenizerFiles.CheckFits(realTokenizer, spec.Preset);
+            realTokenizer = TokenizerCopy.Inspect(tokenizerDirectory);
+            TokenizerCopy.CheckFits(realTokenizer, spec.Preset);
         }
         else
         {
             syntheticTokenizer = SyntheticTokenizer.Create(spec.Preset.VocabSize);
         }
         var tokenIds = realTokenizer is not null
-            ? TokenizerFiles.TokenIds(realTokenizer, spec.Preset)
+            ? TokenizerCopy.TokenIds(realTokenizer, spec.Preset)
             : syntheticTokenizer!.TokenIds;
 
         string outDirectory = _request.OutDirectory;
@@ -66,15 +67,15 @@ internal sealed class ModelMaker
         {
             if (realTokenizer is not null)
             {
-                TokenizerFiles.Copy(realTokenizer, outDirectory);
+                TokenizerCopy.Copy(realTokenizer, outDirectory);
             }
             else
             {
-                using (var stream = File.Create(Path.Combine(outDirectory, TokenizerFiles.TokenizerJson)))
+                using (var stream = File.Create(Path.Combine(outDirectory, TokenizerFiles.TokenizerFileName)))
                 {
                     syntheticTokenizer!.WriteTokenizerJson(stream);
                 }
-                WriteText(TokenizerFiles.TokenizerConfigJson, syntheticTokenizer.TokenizerConfigJson(spec.Preset.MaxPositionEmbeddings));
+                WriteText(TokenizerFiles.ConfigFileName, syntheticTokenizer.TokenizerConfigJson(spec.Preset.MaxPositionEmbeddings));
             }
             WriteText(ConfigJson, HfConfigFiles.ConfigJson(spec, tokenIds));
             WriteText(GenerationConfigJson, HfConfigFiles.GenerationConfigJson(tokenIds));
@@ -147,6 +148,6 @@ internal sealed class ModelMaker
 
     private static bool IsModelFile(string name) =>
         name is ConfigJson or GenerationConfigJson or SafetensorsLayout.IndexFileName
-            or TokenizerFiles.TokenizerJson or TokenizerFiles.TokenizerConfigJson or TokenizerFiles.SpecialTokensMapJson
+            or TokenizerFiles.TokenizerFileName or TokenizerFiles.ConfigFileName or TokenizerFiles.SpecialTokensMapFileName
         || name.EndsWith(".safetensors", StringComparison.Ordinal);
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text;
+using OrleansLlm.Tokenizers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 

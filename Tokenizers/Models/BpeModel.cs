@@ -17,7 +17,7 @@ internal sealed class BpeModel
     private const int HeapThreshold = 48;
 
     private readonly Vocabulary _vocabulary;
-    private readonly Dictionary<long, int> _mergeRanks;
+    private readonly MergeRankTable _mergeRanks;
     private readonly int[] _mergeResults;            // [rank] → merged token id
     private readonly int[] _bmpSymbolIds;            // [char] → id of the one-char token, or -1
     private readonly ConcurrentDictionary<int, int> _astralSymbolIds = new();
@@ -32,7 +32,7 @@ internal sealed class BpeModel
     private int _cacheCount; // ConcurrentDictionary.Count takes every lock, so count inserts here
     private readonly bool[]? _chunkBoundaryAllowed; // [char] → a word may be cut between it and a following '▁'
 
-    private BpeModel(Vocabulary vocabulary, Dictionary<long, int> mergeRanks, int[] mergeResults, int unkId,
+    private BpeModel(Vocabulary vocabulary, MergeRankTable mergeRanks, int[] mergeResults, int unkId,
         bool byteFallback, bool fuseUnk, bool ignoreMerges, bool[]? chunkBoundaryAllowed)
     {
         _chunkBoundaryAllowed = chunkBoundaryAllowed;
@@ -80,7 +80,7 @@ internal sealed class BpeModel
             throw new TokenizerException("BPE model without a \"merges\" array");
         }
         int count = merges.GetArrayLength();
-        var ranks = new Dictionary<long, int>(count);
+        var ranks = new MergeRankTable(count);
         var results = new int[count];
         var charsBeforeMetaspace = new HashSet<char>();
         int rank = 0;
@@ -113,7 +113,7 @@ internal sealed class BpeModel
                 throw new TokenizerException($"BPE merge #{rank} (\"{left}\" + \"{right}\") uses a token missing from the vocabulary");
             }
             NoteCharsBeforeMetaspace(left + right, charsBeforeMetaspace);
-            ranks.TryAdd(Key(leftId, rightId), rank);
+            ranks.TryAdd(leftId, rightId, rank);
             results[rank] = mergedId;
             rank++;
         }
@@ -367,10 +367,7 @@ internal sealed class BpeModel
         output.RemoveRange(write, output.Count - write);
     }
 
-    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
-
-    private int RankOf(int left, int right) =>
-        left >= 0 && right >= 0 && _mergeRanks.TryGetValue(Key(left, right), out int rank) ? rank : int.MaxValue;
+    private int RankOf(int left, int right) => _mergeRanks.RankOf(left, right);
 
     /// <summary>Applies the merges in place; returns the number of symbols left.</summary>
     private int Merge(Span<int> symbols)

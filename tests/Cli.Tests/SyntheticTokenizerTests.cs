@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using OrleansLlm.Cli.ModelMaking;
+using OrleansLlm.Tokenizers;
 
 namespace OrleansLlm.Cli.Tests;
 

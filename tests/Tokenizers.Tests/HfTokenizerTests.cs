@@ -13,35 +13,10 @@ public sealed class HfTokenizerTests : IDisposable
 
     private HfTokenizer Write(JsonObject tokenizer, JsonObject? config = null)
     {
-        File.WriteAllText(Path.Combine(_directory, "tokenizer.json"), tokenizer.ToJsonString());
-        if (config is not null)
-        {
-            File.WriteAllText(Path.Combine(_directory, "tokenizer_config.json"), config.ToJsonString());
-        }
-        return HfTokenizer.Load(_directory);
+        return SmallTokenizers.Load(_directory, tokenizer, config);
     }
 
-    // A SentencePiece-style model: vocab a, b, ▁, aa, ab, ▁a and byte fallback for 'é'.
-    private static JsonObject SentencePieceModel(string? normalizer = "Prepend") => new()
-    {
-        ["added_tokens"] = new JsonArray(
-            new JsonObject { ["id"] = 0, ["content"] = "<unk>", ["special"] = true },
-            new JsonObject { ["id"] = 1, ["content"] = "<s>", ["special"] = true }),
-        ["normalizer"] = normalizer switch
-        {
-            "Prepend" => JsonNode.Parse("""{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},{"type":"Replace","pattern":{"String":" "},"content":"▁"}]}"""),
-            null => null,
-            _ => new JsonObject { ["type"] = normalizer },
-        },
-        ["pre_tokenizer"] = null,
-        ["post_processor"] = JsonNode.Parse("""{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"special_tokens":{"<s>":{"id":"<s>","ids":[1],"tokens":["<s>"]}}}"""),
-        ["decoder"] = JsonNode.Parse("""{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}"""),
-        ["model"] = JsonNode.Parse("""
-            {"type":"BPE","unk_token":"<unk>","byte_fallback":true,"fuse_unk":true,
-             "vocab":{"<unk>":0,"<s>":1,"a":2,"b":3,"▁":4,"aa":5,"ab":6,"▁a":7,"<0xC3>":8,"<0xA9>":9},
-             "merges":["a a","a b","▁ a"]}
-            """),
-    };
+    private static JsonObject SentencePieceModel(string? normalizer = "Prepend") => SmallTokenizers.SentencePiece(normalizer);
 
     [Fact]
     public void Equal_ranks_merge_leftmost_first()
@@ -51,6 +26,19 @@ public sealed class HfTokenizerTests : IDisposable
         Assert.Equal([1, 4, 5, 2], tokenizer.Encode("aaa"));
         // "▁ab": a+b (rank 1) beats ▁+a (rank 2) although ▁+a is further left.
         Assert.Equal([4, 6], tokenizer.Encode("ab", addSpecialTokens: false));
+    }
+
+    [Fact]
+    public void A_long_run_of_one_letter_merges_pairs_from_the_left()
+    {
+        var tokenizer = Write(SentencePieceModel());
+        // 301 symbols (▁ + 300 a) take the heap path; "a a" (a token merged with itself, the pairs
+        // that used to share one hash bucket) is rank 0, so the a's pair up from the left into
+        // 150 "aa", and neither ▁+aa nor aa+aa has a merge. An odd run leaves the last "a" alone.
+        Assert.Equal([4, .. Enumerable.Repeat(5, 150)], tokenizer.Encode(new string('a', 300), addSpecialTokens: false));
+        Assert.Equal([4, .. Enumerable.Repeat(5, 150), 2], tokenizer.Encode(new string('a', 301), addSpecialTokens: false));
+        // "ab" × 150: "a b" (rank 1) joins every pair; ▁+ab has no merge.
+        Assert.Equal([4, .. Enumerable.Repeat(6, 150)], tokenizer.Encode(string.Concat(Enumerable.Repeat("ab", 150)), addSpecialTokens: false));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class ReferenceChatTemplateTests
 {
     public static TheoryData<string> Names() => new(ReferenceData.TokenizerNames);
 
-    [ReferenceTheory]
+    [Theory]
     [MemberData(nameof(Names))]
     public void Chat_template_matches_reference_for_every_conversation(string name)
     {

@@ -8,7 +8,7 @@ public sealed class ReferenceDecodeTests
 {
     public static TheoryData<string> Names() => new(ReferenceData.TokenizerNames);
 
-    [ReferenceTheory]
+    [Theory]
     [MemberData(nameof(Names))]
     public void Decode_matches_reference_for_corpus_ids(string name)
     {
@@ -17,7 +17,7 @@ public sealed class ReferenceDecodeTests
         AssertDecodes(name, tokenizer, cases.Select(c => (c!["id"]!.GetValue<string>(), ReferenceData.Ids(c["ids_special"]), c.AsObject())));
     }
 
-    [ReferenceTheory]
+    [Theory]
     [MemberData(nameof(Names))]
     public void Decode_matches_reference_for_random_id_sequences(string name)
     {

@@ -8,7 +8,7 @@ public sealed class ReferenceEncodeTests
 {
     public static TheoryData<string> Names() => new(ReferenceData.TokenizerNames);
 
-    [ReferenceTheory]
+    [Theory]
     [MemberData(nameof(Names))]
     public void Encode_matches_reference_on_every_corpus_text(string name)
     {
@@ -42,7 +42,7 @@ public sealed class ReferenceEncodeTests
     }
 
     /// <summary>600 seeded random strings per tokenizer (fragments chosen by generate-expected.mjs to stress every stage).</summary>
-    [ReferenceTheory]
+    [Theory]
     [MemberData(nameof(Names))]
     public void Encode_matches_reference_on_fuzz_texts(string name)
     {

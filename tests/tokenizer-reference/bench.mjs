@@ -1,8 +1,9 @@
 // Encode throughput of @huggingface/tokenizers (the JavaScript reference) on a corpus file,
 // single-threaded, for `orleansllm bench tokenizer`, which runs it beside the C# tokenizer.
-// Usage: node bench.mjs --tokenizer DIR --corpus FILE.jsonl [--repeat N]
-// The corpus is JSON lines of {"text": "..."}; prints one JSON object.
-import { readFileSync } from "node:fs";
+// Usage: node bench.mjs --tokenizer DIR --corpus FILE.jsonl [--repeat N] [--ids-out FILE]
+// The corpus is JSON lines of {"text": "..."}; prints one JSON object. --ids-out writes each
+// document's ids (one JSON array per line) so the caller can check its own ids are identical.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 
@@ -26,8 +27,15 @@ const tokenizer = new Tokenizer(
 const texts = readFileSync(corpusPath, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l).text);
 const bytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t, "utf8"), 0);
 
+const idsOut = argument("ids-out", "");
 let tokens = 0;
-for (const text of texts) tokens += tokenizer.encode(text, { add_special_tokens: false }).ids.length; // warm-up
+const allIds = [];
+for (const text of texts) { // warm-up, and the ids to compare
+  const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
+  tokens += ids.length;
+  if (idsOut) allIds.push(JSON.stringify(Array.from(ids)));
+}
+if (idsOut) writeFileSync(idsOut, allIds.join("\n") + "\n");
 
 let best = Infinity;
 for (let r = 0; r < repeat; ++r) {
