@@ -9,7 +9,7 @@ public static class LocalRedisExtensions
     public static IResourceBuilder<ExecutableResource> AddLocalRedis(this IDistributedApplicationBuilder builder, int port, string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
-        return builder.AddExecutable("redis", "redis-server", dataDirectory,
+        return builder.AddExecutable("redis-server", "redis-server", dataDirectory,
             "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dataDirectory, "--appendonly", "yes", "--save", "");
     }
 }

@@ -14,7 +14,7 @@ var redisConnection = builder.AddConnectionString("redis", ReferenceExpression.C
 // A random-weight demo model, made once, unless --Model names a Hugging Face folder.
 var model = builder.Configuration["Model"] is null
     ? builder.AddProject<Projects.Cli>("demo-model")
-        .WithArgs("make-model", "--arch", "llama", "--preset", "tiny", "--dtype", "bf16", "--seed", "1", "--out", modelDir, "--force")
+        .WithArgs("make-model", "--preset", "tiny", "--dtype", "bf16", "--seed", "1", "--out", modelDir, "--force")
     : null;
 
 var silos = new List<IResourceBuilder<ProjectResource>>();
@@ -32,6 +32,7 @@ for (var i = 0; i < siloCount; i++)
         .WithEnvironment("OrleansLlm__Engines__0__Model", "demo")
         .WithEnvironment("OrleansLlm__Engines__0__Threads", "1")
         .WithEnvironment("OrleansLlm__Engines__0__KvCacheMiB", "256")
+        .WithHttpEndpoint(name: "http")
         .WithHttpHealthCheck("/health");
     if (model is not null)
     {
@@ -42,7 +43,7 @@ for (var i = 0; i < siloCount; i++)
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(redisConnection)
-    .WithHttpEndpoint(port: gatewayPort, name: "api")
+    .WithHttpEndpoint(port: gatewayPort, name: "http")
     .WithHttpHealthCheck("/health");
 foreach (var silo in silos)
 {

@@ -13,7 +13,7 @@ public sealed partial class EngineBootstrapper(
     : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(EngineBootstrapper), ServiceLifecycleStage.Active, _ =>
+        lifecycle.Subscribe(nameof(EngineBootstrapper), ServiceLifecycleStage.Active, ct =>
         {
             // in the background, retried: the registry's silo may be the one that just died
             _ = Task.Run(RegisterWithRetriesAsync);
