@@ -10,8 +10,8 @@ if ! command -v cmake >/dev/null || [ ! -f /usr/include/nlohmann/json.hpp ]; the
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
     $sudo apt-get update -qq && $sudo apt-get install -y -qq cmake g++ nlohmann-json3-dev >/dev/null
 fi
-dotnet build AppHost -c Release -v quiet -nologo >/dev/null
-app="dotnet AppHost/bin/Release/net10.0/orleansllm.dll"
+dotnet build Cli -c Release -v quiet -nologo >/dev/null
+app="dotnet Cli/bin/Release/net10.0/orleansllm.dll"
 if [ ! -f "$model/config.json" ]; then
     $app make-model --arch llama --preset tiny --dtype bf16 --seed 1 --out "$model"
 fi
