@@ -200,7 +200,7 @@ public sealed class ChatTests(PlatformFixture f)
             Assert.Equal(top.OrderByDescending(x => x).ToArray(), top);
             // greedy: the chosen token is the most likely one
             Assert.Equal(top[0], token.LogProbability, 3);
-            Assert.Equal(Encoding.UTF8.GetBytes(token.Token), token.Utf8Bytes.ToArray());
+            Assert.Equal(Encoding.UTF8.GetBytes(token.Token), token.Utf8Bytes!.Value.ToArray());
         }
         Assert.Equal(completion.Content[0].Text, string.Concat(logprobs.Select(l => l.Token)));
     }

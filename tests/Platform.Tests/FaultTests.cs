@@ -14,7 +14,15 @@ public sealed class FaultTests(PlatformFixture f, ITestOutputHelper output)
 {
     private static readonly TimeSpan s_recovery = TimeSpan.FromSeconds(45);
 
-    private static JsonObject LongStream(string content) => Api.Chat(content, maxTokens: 1800, extra: new() { ["stream"] = true, ["ignore_eos"] = true });
+    private const int LongTokens = 400;
+
+    /// <summary>A long streamed generation on the slow model (seconds on one thread).</summary>
+    private static JsonObject LongStream(string content, bool stream = true)
+    {
+        var body = Api.Chat(content, maxTokens: LongTokens, extra: new() { ["stream"] = stream });
+        body["model"] = PlatformFixture.SlowModel;
+        return body;
+    }
 
     /// <summary>The engine running a request now, from /admin/cluster.</summary>
     private async Task<string> RunningEngineAsync(TimeSpan timeout)
@@ -121,7 +129,9 @@ public sealed class FaultTests(PlatformFixture f, ITestOutputHelper output)
             // a retry goes to the remaining engine
             var retry = await Api.RetryAsync(async () =>
             {
-                var (status, reply) = await Api.PostAsync(f, "/v1/chat/completions", Api.Chat("Tell me everything, at length.", maxTokens: 8));
+                var body = LongStream("Tell me everything, at length.", stream: false);
+                body["max_tokens"] = 8;
+                var (status, reply) = await Api.PostAsync(f, "/v1/chat/completions", body);
                 Assert.True(status == HttpStatusCode.OK, $"{(int)status} {reply?.ToJsonString()}");
                 return reply!;
             }, TimeSpan.FromSeconds(20));
@@ -136,6 +146,13 @@ public sealed class FaultTests(PlatformFixture f, ITestOutputHelper output)
     [Fact]
     public async Task A_client_that_disconnects_aborts_its_generation()
     {
+        // how long the whole generation takes when nobody goes away
+        var full = Stopwatch.StartNew();
+        var (status, whole) = await Api.PostAsync(f, "/v1/chat/completions", LongStream("Go on forever.", stream: false));
+        Assert.True(status == HttpStatusCode.OK, whole?.ToJsonString());
+        full.Stop();
+        var fullTokens = (int)whole!["usage"]!["completion_tokens"]!;
+
         var clock = Stopwatch.StartNew();
         string engine;
         using (var cancel = new CancellationTokenSource())
@@ -158,7 +175,11 @@ public sealed class FaultTests(PlatformFixture f, ITestOutputHelper output)
             Assert.True(idle.Elapsed < TimeSpan.FromSeconds(5), $"{engine} still runs the request 5 s after the client went away");
             await Task.Delay(100);
         }
-        output.WriteLine($"cancelled after {cancelledAt.TotalSeconds:F2} s; engine idle {idle.Elapsed.TotalSeconds:F2} s later");
+        var idleAt = clock.Elapsed;
+        output.WriteLine($"whole generation: {fullTokens} tokens in {full.Elapsed.TotalSeconds:F2} s; cancelled after {cancelledAt.TotalSeconds:F2} s; engine idle at {idleAt.TotalSeconds:F2} s");
+        // the engine stopped early, not because the generation had run to its end anyway
+        Assert.True(fullTokens > LongTokens / 2, $"the uncancelled generation made only {fullTokens} tokens");
+        Assert.True(idleAt < full.Elapsed * 0.8, $"the engine was idle only at {idleAt.TotalSeconds:F2} s; the whole generation takes {full.Elapsed.TotalSeconds:F2} s");
         await Api.AssertServesAsync(f);
     }
 }

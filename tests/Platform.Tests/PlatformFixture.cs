@@ -22,6 +22,11 @@ public sealed class PlatformFixture : IAsyncLifetime
 {
     public const string Model = "tiny";
     public const string Device = "cpu0";
+
+    /// <summary>A bigger random model (smollm2-135m shapes) on a second engine per silo, slow enough on one thread
+    /// that a long generation is still running when a test kills its silo or goes away.</summary>
+    public const string SlowModel = "slow";
+    public const string SlowDevice = "cpu1";
     public static readonly string[] SiloNames = ["silo-0", "silo-1"];
 
     private readonly Dictionary<string, ManagedProcess> _silos = [];
@@ -32,6 +37,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public string TempDir { get; } = Directory.CreateTempSubdirectory("orleansllm-platform-").FullName;
     public string ModelDir => Path.Combine(TempDir, "model");
+    public string SlowModelDir => Path.Combine(TempDir, "slow-model");
     public Uri Gateway { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
@@ -44,6 +50,10 @@ public sealed class PlatformFixture : IAsyncLifetime
         typeof(PlatformFixture).Assembly.GetCustomAttribute<BuildConfigurationAttribute>()?.Configuration ?? "Release";
 
     public static string EngineOf(string silo) => $"{silo}/{Device}";
+
+    public static string SlowEngineOf(string silo) => $"{silo}/{SlowDevice}";
+
+    private static IEnumerable<string> AllEngines() => SiloNames.SelectMany(s => new[] { EngineOf(s), SlowEngineOf(s) });
 
     public async Task InitializeAsync()
     {
@@ -65,7 +75,7 @@ public sealed class PlatformFixture : IAsyncLifetime
                 .. CommonArgs()], Path.Combine(TempDir, "gateway.log"));
             Gateway = new Uri($"http://127.0.0.1:{gatewayPort}");
             Http = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(120) };
-            await WaitForEnginesAsync(SiloNames.Select(EngineOf), TimeSpan.FromSeconds(120));
+            await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(120));
             // load both engines now, so no test pays the cold start
             foreach (var silo in SiloNames)
             {
@@ -90,6 +100,16 @@ public sealed class PlatformFixture : IAsyncLifetime
         await Task.Delay(200);
         try
         {
+            // the processes' logs stay next to the test assembly, for a failure's post-mortem
+            var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "platform-logs"));
+            foreach (var old in logs.EnumerateFiles())
+            {
+                old.Delete();
+            }
+            foreach (var log in Directory.EnumerateFiles(TempDir, "*.log"))
+            {
+                File.Copy(log, Path.Combine(logs.FullName, Path.GetFileName(log)), overwrite: true);
+            }
             Directory.Delete(TempDir, recursive: true);
         }
         catch (IOException)
@@ -127,6 +147,12 @@ public sealed class PlatformFixture : IAsyncLifetime
             "--OrleansLlm:Engines:0:Threads=1",
             "--OrleansLlm:Engines:0:KvCacheMiB=64",
             "--OrleansLlm:Engines:0:IdleTimeoutSeconds=0",
+            $"--OrleansLlm:Models:{SlowModel}:Path={SlowModelDir}",
+            $"--OrleansLlm:Engines:1:Device={SlowDevice}",
+            $"--OrleansLlm:Engines:1:Model={SlowModel}",
+            "--OrleansLlm:Engines:1:Threads=1",
+            "--OrleansLlm:Engines:1:KvCacheMiB=64",
+            "--OrleansLlm:Engines:1:IdleTimeoutSeconds=0",
             .. CommonArgs()], Path.Combine(TempDir, $"{name}-{DateTime.UtcNow:HHmmssfff}.log"));
     }
 
@@ -137,7 +163,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         {
             StartSilo(name);
         }
-        await WaitForEnginesAsync(SiloNames.Select(EngineOf), TimeSpan.FromSeconds(90));
+        await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
         await WarmAsync(name);
     }
 
@@ -234,12 +260,15 @@ public sealed class PlatformFixture : IAsyncLifetime
     private async Task MakeModelAsync()
     {
         var cli = FindDll("Cli", "orleansllm.dll");
-        using var make = ManagedProcess.Start("make-model", Dotnet(),
-            [cli, "make-model", "--arch", "llama", "--preset", "tiny", "--dtype", "bf16", "--seed", "1", "--out", ModelDir],
-            Path.Combine(TempDir, "make-model.log"));
-        if (!await make.WaitForExitAsync(TimeSpan.FromSeconds(120)) || make.ExitCode != 0)
+        foreach (var (preset, dir) in new[] { ("tiny", ModelDir), ("smollm2-135m", SlowModelDir) })
         {
-            throw new InvalidOperationException($"make-model failed (exit {(make.HasExited ? make.ExitCode : "none: timed out")})");
+            using var make = ManagedProcess.Start("make-model", Dotnet(),
+                [cli, "make-model", "--arch", "llama", "--preset", preset, "--dtype", "bf16", "--seed", "1", "--out", dir],
+                Path.Combine(TempDir, $"make-model-{preset}.log"));
+            if (!await make.WaitForExitAsync(TimeSpan.FromSeconds(120)) || make.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"make-model {preset} failed (exit {(make.HasExited ? make.ExitCode : "none: timed out")})");
+            }
         }
         var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ModelDir, "config.json")))!;
         MaxPositions = (int)config["max_position_embeddings"]!;
@@ -277,8 +306,12 @@ public sealed class PlatformFixture : IAsyncLifetime
         throw new TimeoutException("redis-server did not answer PING within 20 s");
     }
 
+    /// <summary>Grain calls without an answer fail after this long (a streamed call through a killed silo among them).</summary>
+    public const int ResponseTimeoutSeconds = 10;
+
     private static string[] CommonArgs() =>
     [
+        $"--Cluster:ResponseTimeoutSeconds={ResponseTimeoutSeconds}",
         "--Logging:LogLevel:Default=Warning",
         "--Logging:LogLevel:OrleansLlm=Information",
         "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
