@@ -89,6 +89,27 @@ public sealed class ChatTests(PlatformFixture f)
     }
 
     [Fact]
+    public async Task Completions_with_echo_start_with_the_prompt()
+    {
+        const string prompt = "Echo this prompt:";
+        var body = new JsonObject { ["model"] = PlatformFixture.Model, ["prompt"] = prompt, ["max_tokens"] = 8, ["temperature"] = 0 };
+        var (_, plain) = await Api.PostAsync(f, "/v1/completions", body);
+        var generated = (string)plain!["choices"]![0]!["text"]!;
+
+        body["echo"] = true;
+        var (status, echoed) = await Api.PostAsync(f, "/v1/completions", body);
+        Assert.True(status == HttpStatusCode.OK, echoed?.ToJsonString());
+        Assert.Equal(prompt + generated, (string?)echoed!["choices"]![0]!["text"]);
+        Assert.Equal(plain["usage"]!.ToJsonString(), echoed["usage"]!.ToJsonString());
+
+        body["stream"] = true;
+        await using var stream = await SseStream.OpenAsync(f.Http, Api.Post("/v1/completions", body.ToJsonString()));
+        var events = await stream.RestAsync();
+        Assert.Equal("[DONE]", events[^1]);
+        Assert.Equal(prompt + generated, string.Concat(events.SkipLast(1).Select(e => (string?)JsonNode.Parse(e)!["choices"]![0]!["text"] ?? "")));
+    }
+
+    [Fact]
     public async Task A_stop_string_ends_the_text_before_it_with_finish_reason_stop()
     {
         // greedy output first, then a stop string taken from its middle, so it is sure to occur
