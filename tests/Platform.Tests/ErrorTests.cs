@@ -17,6 +17,8 @@ public sealed class ErrorTests(PlatformFixture f)
     [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"stop":[1,2]}""", "stop")]
     [InlineData("""{"model":"tiny","messages":[{"role":"wizard","content":"hi"}]}""", "messages[0].role")]
     [InlineData("""{"model":"tiny","messages":[]}""", "messages")]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"top_logprobs":3}""", "top_logprobs")]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"seed":-1}""", "seed")]
     [InlineData("""{"model":"tiny"}""", "messages")]
     [InlineData("""{"messages":[{"role":"user","content":"hi"}]}""", "model")]
     [InlineData("""{"model":42,"messages":[{"role":"user","content":"hi"}]}""", "model")]

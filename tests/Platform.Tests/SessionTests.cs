@@ -82,6 +82,79 @@ public sealed class SessionTests(PlatformFixture f)
     }
 
     [Fact]
+    public async Task A_session_keeps_its_model_and_cannot_be_deleted_during_a_turn()
+    {
+        var id = "rules-" + Guid.NewGuid().ToString("N");
+        var (status, _) = await Api.PostAsync(f, "/v1/chat/completions", Api.Chat("first", maxTokens: 2), id);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var other = Api.Chat("second", maxTokens: 2);
+        other["model"] = PlatformFixture.SlowModel;
+        Api.AssertOpenAiError(HttpStatusCode.BadRequest, await Api.PostAsync(f, "/v1/chat/completions", other, id), "model");
+
+        var slow = "rules-slow-" + Guid.NewGuid().ToString("N");
+        var body = Api.Chat("A long answer, please.", maxTokens: 120, extra: new() { ["stream"] = true });
+        body["model"] = PlatformFixture.SlowModel;
+        await using var stream = await SseStream.OpenAsync(f.Http, Api.Post("/v1/chat/completions", body.ToJsonString(), slow));
+        Assert.NotNull(await stream.NextAsync());
+        Assert.NotNull(await stream.NextAsync());
+        Api.AssertOpenAiError(HttpStatusCode.Conflict, await Api.SendAsync(f, new HttpRequestMessage(HttpMethod.Delete, $"/v1/sessions/{slow}")), code: "session_busy");
+        Assert.Equal("[DONE]", (await stream.RestAsync())[^1]);
+        var (deleted, _) = await Api.SendAsync(f, new HttpRequestMessage(HttpMethod.Delete, $"/v1/sessions/{slow}"));
+        Assert.Equal(HttpStatusCode.OK, deleted);
+    }
+
+    [Fact]
+    public async Task A_turn_the_client_abandons_leaves_the_session_free_and_its_history_unchanged()
+    {
+        var id = "abandon-" + Guid.NewGuid().ToString("N");
+        var first = Api.Chat("Remember this.", maxTokens: 4);
+        first["model"] = PlatformFixture.SlowModel;
+        var (status, _) = await Api.PostAsync(f, "/v1/chat/completions", first, id);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (_, before) = await Api.GetAsync(f, $"/v1/sessions/{id}");
+
+        var body = Api.Chat("Now talk for a long time.", maxTokens: 400, extra: new() { ["stream"] = true });
+        body["model"] = PlatformFixture.SlowModel;
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stream = await SseStream.OpenAsync(f.Http, Api.Post("/v1/chat/completions", body.ToJsonString(), id), cancel.Token);
+            Assert.NotNull(await stream.NextAsync(cancel.Token));
+            Assert.NotNull(await stream.NextAsync(cancel.Token));
+            await cancel.CancelAsync();
+            await stream.DisposeAsync();
+        }
+
+        // the session takes a new turn within a few seconds (its aborted turn released it)
+        var next = Api.Chat("Short now.", maxTokens: 2);
+        next["model"] = PlatformFixture.SlowModel;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var (_, view) = await Api.GetAsync(f, $"/v1/sessions/{id}");
+            Assert.Equal(before!["messages"]!.ToJsonString(), view!["messages"]!.ToJsonString());
+            var reply = await Api.PostAsync(f, "/v1/chat/completions", next, id);
+            if (reply.Status == HttpStatusCode.OK)
+            {
+                break;
+            }
+            Api.AssertOpenAiError(HttpStatusCode.Conflict, reply, code: "session_busy");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the session is still busy 5 s after its client went away");
+            await Task.Delay(200);
+        }
+        var (_, after) = await Api.GetAsync(f, $"/v1/sessions/{id}");
+        Assert.Equal(2, (int)after!["turns"]!);
+    }
+
+    [Fact]
+    public async Task Models_lists_both_served_models()
+    {
+        var (status, body) = await Api.GetAsync(f, "/v1/models");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("list", (string?)body!["object"]);
+        Assert.Equal([PlatformFixture.SlowModel, PlatformFixture.Model], body["data"]!.AsArray().Select(m => (string)m!["id"]!).Order().ToArray());
+    }
+
+    [Fact]
     public async Task Five_turns_with_a_long_system_prompt_reuse_the_cache_on_one_engine()
     {
         var engines = await f.EnginesAsync();
