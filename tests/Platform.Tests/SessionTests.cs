@@ -202,6 +202,7 @@ public sealed class SessionTests(PlatformFixture f)
             }
             else
             {
+                Assert.True(engine == last, $"turn {turn} went to {last}, not to {engine} which holds the conversation's blocks");
                 Assert.True(cached > 0, $"turn {turn} reused no cached tokens: {usage.ToJsonString()}");
                 // at least the whole system prompt's full blocks
                 Assert.True(cached >= (int)tokenized["count"]! - 32, $"turn {turn}: {cached} cached tokens of a {tokenized["count"]}-token system prompt");
