@@ -20,6 +20,12 @@ public static class GatewayExtensions
                 o.ServiceId = "orleansllm";
             });
             client.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+            // The silos' Cluster:ResponseTimeoutSeconds bounds the gateway's calls too: a streamed call whose
+            // silo died (no answer, no error) fails after it, and the silos' long polls answer within half of it.
+            if (builder.Configuration.GetValue<double?>("Cluster:ResponseTimeoutSeconds") is { } timeout)
+            {
+                client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(timeout));
+            }
         });
         builder.Services.AddHealthChecks().AddCheck<ClusterClientHealthCheck>("cluster");
         return builder;

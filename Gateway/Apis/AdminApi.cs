@@ -20,7 +20,9 @@ public static class AdminApi
         var registry = cluster.GetGrain<IEngineRegistryGrain>(PlatformNames.RegistryKey);
         var silos = (await pipeline.RunAsync(_ => registry.ListSilos(), cancel)).ToDictionary(s => s.Name);
         var engines = await pipeline.RunAsync(_ => cluster.GetGrain<IRouterGrain>(0).Engines(), cancel);
-        var status = hosts.ToDictionary(h => h.SiloName, h => h.Status);
+        // a silo restarted under its name has a dead entry too: the name is up when any of its entries is active
+        var status = hosts.GroupBy(h => h.SiloName)
+            .ToDictionary(g => g.Key, g => g.Any(h => h.Status == SiloStatus.Active) ? SiloStatus.Active : g.First().Status);
         return TypedResults.Json(new JsonObject
         {
             ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloName).Select(h => (JsonNode)new JsonObject

@@ -48,6 +48,12 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
             started[e.Choice] = true;
             pending.Enqueue((e.Choice, e.Chunk!));
         }
+        if (!chat && request.Echo && request.Prompt is { Length: > 0 } echoed)
+        {
+            // echo: each choice's text starts with the prompt
+            pending = new Queue<(int Choice, TurnChunk Chunk)>(
+                [.. Enumerable.Range(0, request.N).Select(i => (i, new TurnChunk { Text = echoed })), .. pending]);
+        }
         if (!request.Stream)
         {
             while (pending.TryDequeue(out var p))

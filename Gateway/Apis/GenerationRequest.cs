@@ -76,6 +76,8 @@ public static class GenerationRequestParser
             Seed = OptionalLong(body, "seed"),
             Logprobs = logprobs,
             TopLogprobs = topLogprobs,
+            // vLLM's extension: generate to max_tokens even past the end-of-sequence token
+            IgnoreEos = OptionalBool(body, "ignore_eos") ?? false,
         };
         var stream = OptionalBool(body, "stream") ?? false;
         var includeUsage = false;

@@ -17,8 +17,13 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IO
 {
     public const int DefaultBlockSizeTokens = 16;
 
+    /// <param name="previousPrompt">
+    /// The prompt of the session's previous turn on <paramref name="previousEngine"/>: the blocks this prompt shares
+    /// with it are in that engine's cache even before its KV events reach the prefix index (they are sent once per
+    /// engine tick, and its status, still counting the previous turn as running, lags as long).
+    /// </param>
     public async Task<RouteDecision> ChooseAsync(string model, IReadOnlyList<int> promptTokens, string tenant, string? previousEngine,
-        RoutingPolicy? policy, CancellationToken cancellationToken)
+        RoutingPolicy? policy, CancellationToken cancellationToken, IReadOnlyList<int>? previousPrompt = null)
     {
         var engines = (await board.EnginesOfAsync(model)).Where(e => e.State != EngineState.Failed).ToList();
         if (engines.Count == 0)
@@ -32,6 +37,15 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IO
         }
         var hashes = BlockHash.Chain(promptTokens.ToArray(), blockSize, tenant);
         var cached = await index.LookupAsync(hashes, cancellationToken);
+        if (previousEngine is not null && previousPrompt is { Count: > 0 })
+        {
+            var shared = 0;
+            while (shared < previousPrompt.Count && shared < promptTokens.Count && previousPrompt[shared] == promptTokens[shared])
+            {
+                shared++;
+            }
+            cached = new Dictionary<string, int>(cached) { [previousEngine] = Math.Max(cached.GetValueOrDefault(previousEngine), shared / blockSize) };
+        }
         var best = engines
             .Select(e => (Engine: e, Cached: cached.GetValueOrDefault(e.EngineId), Load: Math.Max(e.Running + e.Waiting, board.InFlight(e.EngineId))))
             .OrderByDescending(c => c.Cached - options.Value.LoadPenaltyBlocks * c.Load

@@ -5,8 +5,11 @@ using OrleansLlm.Grains.Routing;
 
 namespace OrleansLlm.Grains.Sessions;
 
-/// <summary>Turns without a session: same routing and streaming as a session turn, no history. One or more per silo.</summary>
-[StatelessWorker]
+/// <summary>Turns without a session: same routing and streaming as a session turn, no history. One per silo.</summary>
+// One activation per silo: a streamed call's MoveNext calls must reach the activation that holds its
+// enumerator, and a second local worker would answer "the remote target does not have a record of
+// this enumerator". Reentrant, so the one activation serves every request at once.
+[StatelessWorker(1)]
 [Reentrant]
 public sealed class RouterGrain(TurnRunner runner, ModelCatalog models, EngineStatusBoard board) : Grain, IRouterGrain
 {

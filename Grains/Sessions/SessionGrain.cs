@@ -47,7 +47,7 @@ public sealed class SessionGrain(
                 ? [.. state.State.Messages.Select(m => new ChatMessageRecord(m.Role, m.Content)), .. incoming]
                 : incoming.ToList();
             await foreach (var chunk in runner.RunAsync(turn, conversation, state.State.LastEngine,
-                outcome => PersistAsync(turn.Model, conversation, outcome), cancellationToken))
+                outcome => PersistAsync(turn.Model, conversation, outcome), cancellationToken, state.State.LastPromptTokenIds))
             {
                 yield return chunk;
             }
