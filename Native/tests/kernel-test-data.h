@@ -4,10 +4,14 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
+#include "batch.h"
 #include "cpu/ops.h"
 #include "matrix.h"
 
@@ -46,5 +50,97 @@ inline stored_matrix make_matrix(olm::dtype type, int64_t rows, int64_t cols, ui
     s.m = olm::matrix{type, type == olm::dtype::f32 ? static_cast<const void*>(s.f32.data()) : s.half.data(), rows, cols};
     return s;
 }
+
+// Two sequences over scattered blocks of 4 tokens — a 7-token prefill, and a 3-token chunk on top
+// of 7 cached tokens — with random queries, and their causal attention computed contiguously in
+// double precision. With round_to_bf16 the keys and values are BF16-rounded first, so a BF16
+// cache and the reference hold the same values. batch() points into the case: it is not copied.
+class paged_attention_case {
+public:
+    static constexpr int32_t n_kv = 2, block = 4, n_blocks = 12, n_tokens = 10;
+
+    paged_attention_case(int32_t head_dim, int32_t group, bool round_to_bf16)
+        : hd(head_dim), n_heads(n_kv * group), kv_dim(int64_t(n_kv) * head_dim),
+          k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size()),
+          k_cache16(k_cache.size()), v_cache16(k_cache.size()) {
+        for (int s = 0; s < 2; ++s) {
+            keys_[s] = random_floats(size_t(seq_len_[s] * kv_dim), 20 + s);
+            values_[s] = random_floats(size_t(seq_len_[s] * kv_dim), 30 + s);
+            if (round_to_bf16)
+                for (auto* vs : {&keys_[s], &values_[s]})
+                    for (float& v : *vs) v = olm::from_bf16(olm::to_bf16(v));
+            for (int32_t j = 0; j < seq_len_[s]; ++j) {
+                const int64_t slot = int64_t(block_indices_[block_indptr_[s] + j / block]) * block + j % block;
+                std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys_[s][size_t(j * kv_dim)], size_t(kv_dim) * 4);
+                std::memcpy(&v_cache[size_t(slot * kv_dim)], &values_[s][size_t(j * kv_dim)], size_t(kv_dim) * 4);
+            }
+            for (int32_t i = 0; i < new_tokens_[s]; ++i) positions_.push_back(seq_len_[s] - new_tokens_[s] + i);
+        }
+        for (size_t i = 0; i < k_cache.size(); ++i) {
+            k_cache16[i] = olm::to_bf16(k_cache[i]);
+            v_cache16[i] = olm::to_bf16(v_cache[i]);
+        }
+        q = random_floats(size_t(n_tokens * n_heads * hd), 40);
+    }
+    paged_attention_case(const paged_attention_case&) = delete;
+    paged_attention_case& operator=(const paged_attention_case&) = delete;
+
+    olm::batch_view batch() const {
+        olm::batch_view b;
+        b.n_tokens = n_tokens;
+        b.positions = positions_.data();
+        b.n_seqs = 2;
+        b.query_start = query_start_;
+        b.context_lens = seq_len_;
+        b.block_indptr = block_indptr_;
+        b.block_indices = block_indices_;
+        return b;
+    }
+
+    // The sequence token row t belongs to.
+    int seq_of(int32_t t) const { return t < query_start_[1] ? 0 : 1; }
+
+    // [n_tokens * n_heads * hd] causal softmax(q·k / sqrt(hd))·v, query head h reading KV head h / group.
+    std::vector<double> reference() const {
+        std::vector<double> out(q.size());
+        for (int32_t t = 0; t < n_tokens; ++t) {
+            const int s = seq_of(t);
+            for (int32_t h = 0; h < n_heads; ++h) {
+                const int32_t kvh = h / (n_heads / n_kv), n_keys = positions_[size_t(t)] + 1;
+                std::vector<double> p(static_cast<size_t>(n_keys));
+                double mx = -1e300, sum = 0;
+                for (int32_t j = 0; j < n_keys; ++j) {
+                    double d = 0;
+                    for (int32_t i = 0; i < hd; ++i)
+                        d += double(q[size_t((t * n_heads + h) * hd + i)]) * keys_[s][size_t(j * kv_dim + kvh * hd + i)];
+                    p[size_t(j)] = d / std::sqrt(double(hd));
+                    mx = std::max(mx, p[size_t(j)]);
+                }
+                for (auto& v : p) sum += (v = std::exp(v - mx));
+                for (int32_t i = 0; i < hd; ++i) {
+                    double r = 0;
+                    for (int32_t j = 0; j < n_keys; ++j) r += p[size_t(j)] / sum * values_[s][size_t(j * kv_dim + kvh * hd + i)];
+                    out[size_t((t * n_heads + h) * hd + i)] = r;
+                }
+            }
+        }
+        return out;
+    }
+
+    const int32_t hd, n_heads;
+    const int64_t kv_dim;
+    std::vector<float> k_cache, v_cache;        // [n_blocks * block * kv_dim]
+    std::vector<uint16_t> k_cache16, v_cache16;  // the same, BF16
+    std::vector<float> q;                       // [n_tokens * n_heads * hd]
+
+private:
+    const int32_t seq_len_[2] = {7, 10};
+    const int32_t new_tokens_[2] = {7, 3};
+    const int32_t query_start_[3] = {0, 7, 10};
+    const int32_t block_indptr_[3] = {0, 2, 5};
+    const int32_t block_indices_[5] = {5, 2, 9, 0, 11};
+    std::vector<float> keys_[2], values_[2];  // per sequence, contiguous [seq_len * kv_dim]
+    std::vector<int32_t> positions_;
+};
 
 }  // namespace olm_test

@@ -118,62 +118,17 @@ TEST(Avx512Kernels, PagedAttentionMatchesTheContiguousReference) {
     for (const int32_t hd : {64, 128})
         for (const int32_t group : {1, 3, 8}) {
             ASSERT_TRUE(olm::paged_attention_avx512_supports(2 * group, 2, hd));
-            const int32_t n_kv = 2, n_heads = n_kv * group, block = 4, n_blocks = 12;
-            const int32_t seq_len[2] = {7, 10};
-            const int32_t new_tokens[2] = {7, 3};
-            const int64_t kv_dim = int64_t(n_kv) * hd;
-            std::vector<float> k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size());
-            const std::vector<int32_t> tables[2] = {{5, 2}, {9, 0, 11}};
-            std::vector<std::vector<float>> keys(2), values(2);
-            for (int s = 0; s < 2; ++s) {
-                keys[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 20 + s);
-                values[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 30 + s);
-                for (int32_t j = 0; j < seq_len[s]; ++j) {
-                    const int64_t slot = int64_t(tables[s][size_t(j / block)]) * block + j % block;
-                    std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
-                    std::memcpy(&v_cache[size_t(slot * kv_dim)], &values[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
-                }
+            const olm_test::paged_attention_case c(hd, group, /*round_to_bf16=*/false);
+            const olm::batch_view b = c.batch();
+            std::vector<float> out(c.q.size(), NAN);
+            olm::paged_attention_avx512(pool, b, c.q.data(), c.k_cache.data(), c.v_cache.data(), out.data(), c.n_heads, c.n_kv,
+                                        hd, c.block);
+            const std::vector<double> ref = c.reference();
+            for (size_t i = 0; i < ref.size(); ++i) {
+                const int32_t t = int32_t(i / size_t(c.n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(c.n_heads));
+                ASSERT_NEAR(out[i], ref[i], 1e-5)
+                    << "head_dim " << hd << " group " << group << " seq " << c.seq_of(t) << " token " << t << " head " << h;
             }
-            const int32_t n_tokens = new_tokens[0] + new_tokens[1];
-            std::vector<int32_t> positions;
-            for (int s = 0; s < 2; ++s)
-                for (int32_t i = 0; i < new_tokens[s]; ++i) positions.push_back(seq_len[s] - new_tokens[s] + i);
-            const int32_t query_start[3] = {0, new_tokens[0], n_tokens};
-            const int32_t block_indptr[3] = {0, 2, 5};
-            const int32_t block_indices[5] = {5, 2, 9, 0, 11};
-            olm::batch_view b;
-            b.n_tokens = n_tokens;
-            b.positions = positions.data();
-            b.n_seqs = 2;
-            b.query_start = query_start;
-            b.context_lens = seq_len;
-            b.block_indptr = block_indptr;
-            b.block_indices = block_indices;
-            const std::vector<float> q = random_floats(size_t(n_tokens * n_heads * hd), 40);
-            std::vector<float> out(q.size(), NAN);
-            olm::paged_attention_avx512(pool, b, q.data(), k_cache.data(), v_cache.data(), out.data(), n_heads, n_kv, hd, block);
-            for (int s = 0; s < 2; ++s)
-                for (int32_t t = query_start[s]; t < query_start[s + 1]; ++t)
-                    for (int32_t h = 0; h < n_heads; ++h) {
-                        const int32_t kvh = h / group, n_keys = positions[size_t(t)] + 1;
-                        std::vector<double> p(static_cast<size_t>(n_keys));
-                        double mx = -1e300, sum = 0;
-                        for (int32_t j = 0; j < n_keys; ++j) {
-                            double d = 0;
-                            for (int32_t i = 0; i < hd; ++i)
-                                d += double(q[size_t((t * n_heads + h) * hd + i)]) * keys[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
-                            p[size_t(j)] = d / std::sqrt(double(hd));
-                            mx = std::max(mx, p[size_t(j)]);
-                        }
-                        for (auto& v : p) sum += (v = std::exp(v - mx));
-                        for (int32_t i = 0; i < hd; ++i) {
-                            double ref = 0;
-                            for (int32_t j = 0; j < n_keys; ++j)
-                                ref += p[size_t(j)] / sum * values[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
-                            ASSERT_NEAR(out[size_t((t * n_heads + h) * hd + i)], ref, 1e-5)
-                                << "head_dim " << hd << " group " << group << " seq " << s << " token " << t << " head " << h;
-                        }
-                    }
         }
 }
 

@@ -170,52 +170,15 @@ class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_
 // the reference uses the same rounded values.
 TEST_P(AttentionTest, PagedMatchesContiguousReference) {
     const auto [hd, group, kv_type] = GetParam();
-    const int32_t n_kv = 2, n_heads = n_kv * group, block = 4, n_blocks = 12;
-    const int32_t seq_len[2] = {7, 10};  // second sequence: a 3-token chunk on top of 7 cached tokens
-    const int32_t new_tokens[2] = {7, 3};
+    const olm_test::paged_attention_case c(hd, group, kv_type == dtype::bf16);
+    const int32_t n_heads = c.n_heads, n_kv = c.n_kv, block = c.block;
     olm::thread_pool pool(2);
-    const int64_t kv_dim = n_kv * hd;
-    std::vector<float> k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size());
-    std::vector<uint16_t> k_cache16(k_cache.size()), v_cache16(k_cache.size());
-    const std::vector<int32_t> tables[2] = {{5, 2}, {9, 0, 11}};
-    std::vector<std::vector<float>> keys(2), values(2);
-    for (int s = 0; s < 2; ++s) {
-        keys[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 20 + s);
-        values[size_t(s)] = random_floats(size_t(seq_len[s] * kv_dim), 30 + s);
-        if (kv_type == dtype::bf16) {
-            for (auto* vs : {&keys[size_t(s)], &values[size_t(s)]})
-                for (float& v : *vs) v = olm::from_bf16(olm::to_bf16(v));
-        }
-        for (int32_t j = 0; j < seq_len[s]; ++j) {
-            const int64_t slot = int64_t(tables[s][size_t(j / block)]) * block + j % block;
-            std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
-            std::memcpy(&v_cache[size_t(slot * kv_dim)], &values[size_t(s)][size_t(j * kv_dim)], size_t(kv_dim) * 4);
-        }
-    }
-    const int32_t n_tokens = new_tokens[0] + new_tokens[1];
-    std::vector<int32_t> positions;
-    for (int s = 0; s < 2; ++s)
-        for (int32_t i = 0; i < new_tokens[s]; ++i) positions.push_back(seq_len[s] - new_tokens[s] + i);
-    const int32_t query_start[3] = {0, new_tokens[0], n_tokens};
-    const int32_t block_indptr[3] = {0, 2, 5};
-    const int32_t block_indices[5] = {5, 2, 9, 0, 11};
-    olm::batch_view b;
-    b.n_tokens = n_tokens;
-    b.positions = positions.data();
-    b.n_seqs = 2;
-    b.query_start = query_start;
-    b.context_lens = seq_len;
-    b.block_indptr = block_indptr;
-    b.block_indices = block_indices;
-    auto q = random_floats(size_t(n_tokens * n_heads * hd), 40);
+    const olm::batch_view b = c.batch();
+    const auto& q = c.q;
     // What paged_attention picks for this CPU, and the AVX2 kernel on its own (inline and pooled).
     std::vector<std::vector<float>> outs(1, std::vector<float>(q.size()));
-    for (size_t i = 0; i < k_cache.size(); ++i) {
-        k_cache16[i] = olm::to_bf16(k_cache[i]);
-        v_cache16[i] = olm::to_bf16(v_cache[i]);
-    }
-    const void* kc = kv_type == dtype::bf16 ? static_cast<const void*>(k_cache16.data()) : k_cache.data();
-    const void* vc = kv_type == dtype::bf16 ? static_cast<const void*>(v_cache16.data()) : v_cache.data();
+    const void* kc = kv_type == dtype::bf16 ? static_cast<const void*>(c.k_cache16.data()) : c.k_cache.data();
+    const void* vc = kv_type == dtype::bf16 ? static_cast<const void*>(c.v_cache16.data()) : c.v_cache.data();
     olm::paged_attention(pool, b, q.data(), kc, vc, outs[0].data(), n_heads, n_kv, hd, block, kv_type);
     if (olm::paged_attention_avx2_supports(n_heads, n_kv, hd)) {
         for (const int64_t inline_below : {int64_t(0), int64_t(1) << 40}) {
@@ -225,28 +188,12 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
         }
     }
 
-    for (int s = 0; s < 2; ++s)
-        for (int32_t t = query_start[s]; t < query_start[s + 1]; ++t)
-            for (int32_t h = 0; h < n_heads; ++h) {
-                const int32_t kvh = h / (n_heads / n_kv), n_keys = positions[size_t(t)] + 1;
-                std::vector<double> p(static_cast<size_t>(n_keys));
-                double mx = -1e300, sum = 0;
-                for (int32_t j = 0; j < n_keys; ++j) {
-                    double d = 0;
-                    for (int32_t i = 0; i < hd; ++i)
-                        d += double(q[size_t((t * n_heads + h) * hd + i)]) * keys[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
-                    p[size_t(j)] = d / std::sqrt(double(hd));
-                    mx = std::max(mx, p[size_t(j)]);
-                }
-                for (auto& v : p) sum += (v = std::exp(v - mx));
-                for (int32_t i = 0; i < hd; ++i) {
-                    double ref = 0;
-                    for (int32_t j = 0; j < n_keys; ++j) ref += p[size_t(j)] / sum * values[size_t(s)][size_t(j * kv_dim + kvh * hd + i)];
-                    for (size_t o = 0; o < outs.size(); ++o)
-                        ASSERT_NEAR(outs[o][size_t((t * n_heads + h) * hd + i)], ref, 1e-5)
-                            << "kernel " << o << " seq " << s << " token " << t << " head " << h;
-                }
-            }
+    const std::vector<double> ref = c.reference();
+    for (size_t o = 0; o < outs.size(); ++o)
+        for (size_t i = 0; i < ref.size(); ++i) {
+            const int32_t t = int32_t(i / size_t(n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(n_heads));
+            ASSERT_NEAR(outs[o][i], ref[i], 1e-5) << "kernel " << o << " seq " << c.seq_of(t) << " token " << t << " head " << h;
+        }
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
