@@ -42,7 +42,7 @@ public sealed record OpenAiError(int StatusCode, string Message, string Type, st
     /// <summary>The error a failure stands for; whatever is not recognised is a 500 that names its type.</summary>
     public static OpenAiError From(Exception e) => e switch
     {
-        RequestValidationException v => new(v.StatusCode, v.Message, v.StatusCode == 413 ? "invalid_request_error" : "invalid_request_error", v.Param, v.Code),
+        RequestValidationException v => new(v.StatusCode, v.Message, "invalid_request_error", v.Param, v.Code),
         InvalidTurnException t => new(t.StatusCode, t.Message, "invalid_request_error", t.Param, t.Code),
         SessionBusyException b => new(409, b.Message, "invalid_request_error", null, "session_busy"),
         EngineUnavailableException u => new(503, u.Message, "service_unavailable", null, "engine_unavailable", 1),

@@ -49,12 +49,11 @@ public static class AdminApi
     /// <summary>Ready when at least one engine can serve: registered, not failed, its silo active.</summary>
     private static async Task<IResult> ReadyAsync(HttpContext http, IClusterClient cluster, GrainCallPipeline pipeline)
     {
-        var hosts = await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), http.RequestAborted);
         var names = (await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true), http.RequestAborted))
             .Select(h => h.SiloName).ToHashSet();
         var engines = await pipeline.RunAsync(_ => cluster.GetGrain<IRouterGrain>(0).Engines(), http.RequestAborted);
         var ready = engines.Where(e => e.State != EngineState.Failed && names.Contains(e.Silo)).Select(e => e.EngineId).ToArray();
-        var body = new JsonObject { ["ready"] = ready.Length > 0, ["engines"] = new JsonArray([.. ready.Select(e => (JsonNode)JsonValue.Create(e)!)]), ["silos"] = hosts.Count };
+        var body = new JsonObject { ["ready"] = ready.Length > 0, ["engines"] = new JsonArray([.. ready.Select(e => (JsonNode)JsonValue.Create(e)!)]), ["silos"] = names.Count };
         return ready.Length > 0 ? TypedResults.Json(body) : TypedResults.Json(body, statusCode: 503);
     }
 }

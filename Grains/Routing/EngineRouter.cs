@@ -4,6 +4,9 @@ using OrleansLlm.Native;
 
 namespace OrleansLlm.Grains.Routing;
 
+/// <summary>A session's previous turn: the engine it ran on and its prompt's token ids.</summary>
+public sealed record PreviousTurn(string Engine, IReadOnlyList<int> PromptTokenIds);
+
 /// <summary>The engine a prompt goes to, and how many of its blocks that engine was said to hold.</summary>
 public sealed record RouteDecision(string EngineId, int CachedBlocks, int BlockSizeTokens);
 
@@ -17,13 +20,13 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IO
 {
     public const int DefaultBlockSizeTokens = 16;
 
-    /// <param name="previousPrompt">
-    /// The prompt of the session's previous turn on <paramref name="previousEngine"/>: the blocks this prompt shares
-    /// with it are in that engine's cache even before its KV events reach the prefix index (they are sent once per
+    /// <param name="previous">
+    /// The session's previous turn: its engine gets the affinity bonus, and the blocks this prompt shares with its
+    /// prompt are in that engine's cache even before its KV events reach the prefix index (they are sent once per
     /// engine tick, and its status, still counting the previous turn as running, lags as long).
     /// </param>
-    public async Task<RouteDecision> ChooseAsync(string model, IReadOnlyList<int> promptTokens, string tenant, string? previousEngine,
-        RoutingPolicy? policy, CancellationToken cancellationToken, IReadOnlyList<int>? previousPrompt = null)
+    public async Task<RouteDecision> ChooseAsync(string model, IReadOnlyList<int> promptTokens, string tenant, PreviousTurn? previous,
+        RoutingPolicy? policy, CancellationToken cancellationToken)
     {
         var engines = (await board.EnginesOfAsync(model)).Where(e => e.State != EngineState.Failed).ToList();
         if (engines.Count == 0)
@@ -37,19 +40,19 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IO
         }
         var hashes = BlockHash.Chain(promptTokens.ToArray(), blockSize, tenant);
         var cached = await index.LookupAsync(hashes, cancellationToken);
-        if (previousEngine is not null && previousPrompt is { Count: > 0 })
+        if (previous is { PromptTokenIds.Count: > 0 })
         {
             var shared = 0;
-            while (shared < previousPrompt.Count && shared < promptTokens.Count && previousPrompt[shared] == promptTokens[shared])
+            while (shared < previous.PromptTokenIds.Count && shared < promptTokens.Count && previous.PromptTokenIds[shared] == promptTokens[shared])
             {
                 shared++;
             }
-            cached = new Dictionary<string, int>(cached) { [previousEngine] = Math.Max(cached.GetValueOrDefault(previousEngine), shared / blockSize) };
+            cached = new Dictionary<string, int>(cached) { [previous.Engine] = Math.Max(cached.GetValueOrDefault(previous.Engine), shared / blockSize) };
         }
         var best = engines
             .Select(e => (Engine: e, Cached: cached.GetValueOrDefault(e.EngineId), Load: Math.Max(e.Running + e.Waiting, board.InFlight(e.EngineId))))
             .OrderByDescending(c => c.Cached - options.Value.LoadPenaltyBlocks * c.Load
-                + (c.Engine.EngineId == previousEngine ? options.Value.AffinityBonusBlocks : 0))
+                + (c.Engine.EngineId == previous?.Engine ? options.Value.AffinityBonusBlocks : 0))
             .ThenBy(c => c.Load)
             .ThenBy(_ => Random.Shared.Next())
             .First();

@@ -28,9 +28,12 @@ public sealed class RouterGrain(TurnRunner runner, ModelCatalog models, EngineSt
     public Task<string> Detokenize(string model, int[] tokenIds)
     {
         var tokenizer = models.Tokenizer(model);
-        if (tokenIds.Any(id => id < 0 || id >= tokenizer.VocabSize))
+        foreach (var id in tokenIds)
         {
-            throw new InvalidTurnException($"token id {tokenIds.First(id => id < 0 || id >= tokenizer.VocabSize)} is outside the vocabulary (0..{tokenizer.VocabSize - 1})", "tokens");
+            if (id < 0 || id >= tokenizer.VocabSize)
+            {
+                throw new InvalidTurnException($"token id {id} is outside the vocabulary (0..{tokenizer.VocabSize - 1})", "tokens");
+            }
         }
         return Task.FromResult(tokenizer.Decode(tokenIds));
     }

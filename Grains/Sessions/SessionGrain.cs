@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using OrleansLlm.Grains.Routing;
 
 namespace OrleansLlm.Grains.Sessions;
 
@@ -46,8 +47,9 @@ public sealed class SessionGrain(
             var conversation = turn.AppendToHistory
                 ? [.. state.State.Messages.Select(m => new ChatMessageRecord(m.Role, m.Content)), .. incoming]
                 : incoming.ToList();
-            await foreach (var chunk in runner.RunAsync(turn, conversation, state.State.LastEngine,
-                outcome => PersistAsync(turn.Model, conversation, outcome), cancellationToken, state.State.LastPromptTokenIds))
+            var previous = state.State.LastEngine is { } engine ? new PreviousTurn(engine, state.State.LastPromptTokenIds) : null;
+            await foreach (var chunk in runner.RunAsync(turn, conversation, previous,
+                outcome => PersistAsync(turn.Model, conversation, outcome), cancellationToken))
             {
                 yield return chunk;
             }

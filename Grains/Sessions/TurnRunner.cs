@@ -20,13 +20,12 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
 {
     /// <param name="onFinished">Called with the outcome before the last chunk is yielded (the session persists there).</param>
     public async IAsyncEnumerable<TurnChunk> RunAsync(TurnRequest turn, IReadOnlyList<ChatMessageRecord>? conversation,
-        string? previousEngine, Func<TurnOutcome, Task>? onFinished, [EnumeratorCancellation] CancellationToken cancellationToken,
-        IReadOnlyList<int>? previousPrompt = null)
+        PreviousTurn? previous, Func<TurnOutcome, Task>? onFinished, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var activity = PlatformMetrics.ActivitySource.StartActivity("turn");
         var tokenizer = models.Tokenizer(turn.Model);
         var prompt = Tokenize(tokenizer, turn, conversation);
-        var route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previousEngine, turn.Routing, cancellationToken, previousPrompt);
+        var route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previous, turn.Routing, cancellationToken);
         activity?.SetTag("orleansllm.engine", route.EngineId);
         activity?.SetTag("orleansllm.prompt_tokens", prompt.Length);
 
