@@ -17,9 +17,6 @@ public sealed class GatewayOptions
     /// <summary>Upper bound of n (choices per request).</summary>
     public int MaxChoices { get; set; } = 8;
 
-    /// <summary>max_tokens when a chat request gives none.</summary>
-    public int DefaultChatMaxTokens { get; set; } = 512;
-
     /// <summary>Time allowed to unary grain calls (tokenize, sessions, admin).</summary>
     public double GrainCallTimeoutSeconds { get; set; } = 15;
 }

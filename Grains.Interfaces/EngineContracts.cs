@@ -11,6 +11,7 @@ public sealed record SamplingSettings
     [Id(4)] public float PresencePenalty { get; init; }
     [Id(5)] public float FrequencyPenalty { get; init; }
     [Id(6)] public float RepetitionPenalty { get; init; } = 1.0f;
+    /// <summary>Tokens to generate at most; 0 = up to the model's context limit.</summary>
     [Id(7)] public int MaxTokens { get; init; } = 16;
     /// <summary>Same seed, same tokens, whatever else is batched; null = random.</summary>
     [Id(8)] public long? Seed { get; init; }

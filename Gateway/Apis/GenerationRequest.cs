@@ -62,7 +62,7 @@ public static class GenerationRequestParser
             topLogprobs = k;
         }
         var maxTokens = OptionalInt(body, "max_completion_tokens", 1, int.MaxValue) ?? OptionalInt(body, "max_tokens", 1, int.MaxValue)
-            ?? (chat ? options.DefaultChatMaxTokens : 16);
+            ?? (chat ? 0 : 16);  // chat without max_tokens: up to the context limit, as OpenAI and vLLM do
         var sampling = new SamplingSettings
         {
             Temperature = (float)(OptionalNumber(body, "temperature", 0, 2) ?? 1.0),

@@ -19,6 +19,7 @@ public static class PlatformSiloExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<PlatformMetrics>();
         services.AddSingleton<EngineRouter>();
+        services.AddSingleton<EngineCircuitBreakers>();
         services.AddSingleton<TurnRunner>();
         services.AddSingleton<EngineStatusBoard>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EngineStatusBoard>());

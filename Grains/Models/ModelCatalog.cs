@@ -8,6 +8,7 @@ namespace OrleansLlm.Grains.Models;
 public sealed class ModelCatalog(IOptions<PlatformOptions> options)
 {
     private readonly ConcurrentDictionary<string, Lazy<HfTokenizer>> _tokenizers = new();
+    private readonly ConcurrentDictionary<string, Lazy<int>> _maxModelLengths = new();
 
     public IReadOnlyCollection<string> Names => options.Value.Models.Keys;
 
@@ -23,5 +24,16 @@ public sealed class ModelCatalog(IOptions<PlatformOptions> options)
     {
         var path = PathOf(model);
         return _tokenizers.GetOrAdd(model, _ => new Lazy<HfTokenizer>(() => HfTokenizer.Load(path))).Value;
+    }
+
+    /// <summary>Prompt + output tokens a request may hold: the model's max_position_embeddings (the engine's limit too).</summary>
+    public int MaxModelLength(string model)
+    {
+        var path = PathOf(model);
+        return _maxModelLengths.GetOrAdd(model, _ => new Lazy<int>(() =>
+        {
+            using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(path, "config.json")));
+            return config.RootElement.GetProperty("max_position_embeddings").GetInt32();
+        })).Value;
     }
 }

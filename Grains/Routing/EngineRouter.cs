@@ -16,7 +16,7 @@ public sealed record RouteDecision(string EngineId, int CachedBlocks, int BlockS
 /// requests this silo routed there since, whichever is larger) + a bonus for the session's previous
 /// engine; ties go to the lighter engine. Random: any engine of the model, uniformly.
 /// </summary>
-public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IOptions<PlatformOptions> options)
+public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, EngineCircuitBreakers breakers, IOptions<PlatformOptions> options)
 {
     public const int DefaultBlockSizeTokens = 16;
 
@@ -32,6 +32,11 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, IO
         if (engines.Count == 0)
         {
             throw new EngineUnavailableException($"no engine of model '{model}' is available in the cluster");
+        }
+        engines = engines.Where(e => breakers.IsAvailable(e.EngineId)).ToList();
+        if (engines.Count == 0)
+        {
+            throw new EngineUnavailableException($"every engine of model '{model}' failed repeatedly just now; retry in a few seconds");
         }
         var blockSize = engines.Select(e => e.BlockSizeTokens).FirstOrDefault(b => b > 0, DefaultBlockSizeTokens);
         if ((policy ?? options.Value.Routing) == RoutingPolicy.Random)

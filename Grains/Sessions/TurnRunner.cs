@@ -15,7 +15,7 @@ public sealed record TurnOutcome(string Engine, int[] PromptTokenIds, int[] Outp
 /// render the chat template, tokenize, route (prefix index against load), stream the engine's
 /// tokens through the incremental detokenizer and the stop strings, time it for the metrics.
 /// </summary>
-public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineStatusBoard board, IGrainFactory grains,
+public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineStatusBoard board, EngineCircuitBreakers breakers, IGrainFactory grains,
     PlatformMetrics metrics, ILocalSiloDetails silo)
 {
     /// <param name="onFinished">Called with the outcome before the last chunk is yielded (the session persists there).</param>
@@ -25,12 +25,13 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
         using var activity = PlatformMetrics.ActivitySource.StartActivity("turn");
         var tokenizer = models.Tokenizer(turn.Model);
         var prompt = Tokenize(tokenizer, turn, conversation);
+        var sampling = turn.Sampling with { MaxTokens = CheckedMaxTokens(turn, prompt.Length, models.MaxModelLength(turn.Model)) };
         var route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previous, turn.Routing, cancellationToken);
         activity?.SetTag("orleansllm.engine", route.EngineId);
         activity?.SetTag("orleansllm.prompt_tokens", prompt.Length);
 
         var engine = grains.GetGrain<IEngineGrain>(route.EngineId);
-        var request = new EngineRequest(prompt, turn.Sampling, turn.Tenant);
+        var request = new EngineRequest(prompt, sampling, turn.Tenant);
         var detokenizer = tokenizer.CreateDetokenizer(skipSpecialTokens: true);
         var stops = new StopStringFilter(turn.Stop);
         var timing = new RequestTiming();
@@ -41,8 +42,13 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
         TokenLogprobRecord[] lastLogprobs = [];
         int promptTokens = prompt.Length, cachedTokens = 0;
         using var tracked = board.Track(route.EngineId);
-        await foreach (var token in engine.Generate(request, cancellationToken).WithCancellation(cancellationToken))
+        await using var tokens = engine.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // the start goes through the engine's circuit breaker; what follows is the stream itself
+        for (var more = await breakers.StartAsync(route.EngineId, _ => tokens.MoveNextAsync(), cancellationToken);
+             more;
+             more = await tokens.MoveNextAsync())
         {
+            var token = tokens.Current;
             timing.Token();
             output.Add(token.TokenId);
             promptTokens = token.PromptTokens;
@@ -91,6 +97,28 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
             return tokenizer.Encode(rendered, addSpecialTokens: false);
         }
         return tokenizer.Encode(turn.Prompt ?? "", addSpecialTokens: true);
+    }
+
+    /// <summary>
+    /// The request's max_tokens, or the room its context leaves when it gave none. A request that
+    /// cannot fit is refused (400 context_length_exceeded) rather than cut, as OpenAI and vLLM do.
+    /// </summary>
+    public static int CheckedMaxTokens(TurnRequest turn, int promptTokens, int maxModelLength)
+    {
+        var param = turn.Messages is null ? "prompt" : "messages";
+        if (turn.Sampling.MaxTokens <= 0)
+        {
+            return promptTokens < maxModelLength
+                ? maxModelLength - promptTokens
+                : throw new InvalidTurnException($"This model's maximum context length is {maxModelLength} tokens. However, the prompt "
+                    + $"has {promptTokens} tokens, which leaves no room for the completion. Reduce the length of the prompt.", param,
+                    "context_length_exceeded");
+        }
+        return promptTokens + turn.Sampling.MaxTokens <= maxModelLength
+            ? turn.Sampling.MaxTokens
+            : throw new InvalidTurnException($"This model's maximum context length is {maxModelLength} tokens. However, you requested "
+                + $"{promptTokens + turn.Sampling.MaxTokens} tokens ({promptTokens} in the prompt, {turn.Sampling.MaxTokens} for the completion). "
+                + "Reduce the length of the prompt or max_tokens.", param, "context_length_exceeded");
     }
 
     private static TokenLogprobRecord[] Logprobs(HfTokenizer tokenizer, EngineToken token) =>

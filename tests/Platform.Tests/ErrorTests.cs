@@ -71,7 +71,7 @@ public sealed class ErrorTests(PlatformFixture f)
     }
 
     [Fact]
-    public async Task A_prompt_that_fits_but_leaves_little_room_is_cut_at_the_context_limit_with_finish_reason_length()
+    public async Task A_prompt_that_fits_but_leaves_too_little_room_for_max_tokens_is_400_and_exactly_the_room_left_is_served()
     {
         // how many tokens a unit of text is, then a prompt of about max positions - 40 tokens
         async Task<int> CountAsync(string text) =>
@@ -81,12 +81,16 @@ public sealed class ErrorTests(PlatformFixture f)
         var prompt = string.Concat(Enumerable.Repeat(unit, (int)((f.MaxPositions - 40) / perUnit)));
         var count = await CountAsync(prompt);
         Assert.InRange(count, f.MaxPositions - 100, f.MaxPositions - 2);
-        var completion = new JsonObject { ["model"] = PlatformFixture.Model, ["prompt"] = prompt, ["max_tokens"] = 500, ["ignore_eos"] = true };
-        var (status, body) = await Api.PostAsync(f, "/v1/completions", completion);
+        // prompt + max_tokens over the context: refused, as OpenAI and vLLM do, not cut
+        var tooMuch = new JsonObject { ["model"] = PlatformFixture.Model, ["prompt"] = prompt, ["max_tokens"] = 500, ["ignore_eos"] = true };
+        var error = Api.AssertOpenAiError(HttpStatusCode.BadRequest, await Api.PostAsync(f, "/v1/completions", tooMuch), "prompt", "context_length_exceeded");
+        Assert.Contains($"{count} in the prompt, 500 for the completion", (string)error["message"]!);
+        // exactly the room left: served, and with ignore_eos it fills the context
+        var exact = new JsonObject { ["model"] = PlatformFixture.Model, ["prompt"] = prompt, ["max_tokens"] = f.MaxPositions - count, ["ignore_eos"] = true };
+        var (status, body) = await Api.PostAsync(f, "/v1/completions", exact);
         Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
         var usage = body!["usage"]!;
         Assert.Equal(count, (int)usage["prompt_tokens"]!);
-        // ignore_eos: the engine stops at the model's context, prompt + output = max positions
         Assert.Equal("length", (string?)body["choices"]![0]!["finish_reason"]);
         Assert.Equal(f.MaxPositions, (int)usage["total_tokens"]!);
         await Api.AssertServesAsync(f);
