@@ -19,6 +19,7 @@ public static class GatewayExtensions
                 o.ClusterId = clusterId;
                 o.ServiceId = "orleansllm";
             });
+            client.AddActivityPropagation();
             client.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
             // The silos' Cluster:ResponseTimeoutSeconds bounds the gateway's calls too: a streamed call whose
             // silo died (no answer, no error) fails after it, and the silos' long polls answer within half of it.

@@ -15,7 +15,8 @@ public static class ServiceDefaultsExtensions
 {
     /// <summary>Meters and activity sources of the platform, Orleans and ASP.NET Core.</summary>
     private static readonly string[] s_meters = ["OrleansLlm", "Microsoft.Orleans"];
-    private static readonly string[] s_sources = ["OrleansLlm", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+    // Orleans' runtime source traces its own timers and membership pings: noise beside the application grain calls
+    private static readonly string[] s_sources = ["OrleansLlm", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -34,7 +35,7 @@ public static class ServiceDefaultsExtensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(s_sources)
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics"))
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path))
                 .AddHttpClientInstrumentation());
         // The Aspire AppHost sets the endpoint of its dashboard; without it nothing is exported over OTLP.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -44,6 +45,10 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         return builder;
     }
+
+    // scrapes and health probes every few seconds would bury the requests in the trace list
+    private static bool IsProbe(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments("/metrics") || path.StartsWithSegments("/health") || path.StartsWithSegments("/alive");
 
     /// <summary><c>/health</c> (every check), <c>/alive</c> (the process answers), <c>/metrics</c> (Prometheus text).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

@@ -60,6 +60,8 @@ public static class SiloHostExtensions
                 silo.AddMemoryGrainStorage(PlatformNames.SessionStorage);
                 silo.AddMemoryGrainStorage("PubSubStore");
             }
+            // a turn's trace crosses gateway → session → engine
+            silo.AddActivityPropagation();
             silo.AddMemoryStreams(PlatformNames.StreamProvider);
             silo.AddDashboard();
             silo.AddOrleansLlmGrains(builder.Configuration);
