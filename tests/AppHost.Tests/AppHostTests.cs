@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace OrleansLlm.AppHost.Tests;
@@ -44,9 +46,14 @@ public sealed class AppHostTests(ITestOutputHelper output)
         {
             using var cancel = new CancellationTokenSource(StartTimeout);
             var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, cancel.Token);
+            // the resources' own output at Information is thousands of lines; warnings and errors
+            // (a resource's stderr among them) stay, the silos' health probes while they start do not
+            builder.Services.AddLogging(logging => logging
+                .SetMinimumLevel(LogLevel.Warning)
+                .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
             await using var app = await builder.BuildAsync(cancel.Token);
             await app.StartAsync(cancel.Token);
-            output.WriteLine($"app started (resources launching) after {total.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"AppHost started (orchestrator up, resources launching) after {total.Elapsed.TotalSeconds:F1} s");
             try
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cancel.Token);
