@@ -1,11 +1,15 @@
 using OrleansLlm.AppHost;
 // The local cluster: redis-server, N silos (one CPU engine each) and the gateway, with the Aspire
 // dashboard. `dotnet run --project AppHost -- --Silos 2 --GatewayPort 8000`.
+// Optional: --RedisPort (6390), --SiloPort / --SiloGatewayPort (first Orleans ports, 11111 / 30000,
+// one more per silo), --Artifacts (folder for redis data and the demo model, artifacts/apphost).
 var builder = DistributedApplication.CreateBuilder(args);
 var siloCount = int.Parse(builder.Configuration["Silos"] ?? "2");
 var gatewayPort = int.Parse(builder.Configuration["GatewayPort"] ?? "8000");
 var redisPort = int.Parse(builder.Configuration["RedisPort"] ?? "6390");
-var artifacts = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "artifacts", "apphost"));
+var siloPortBase = int.Parse(builder.Configuration["SiloPort"] ?? "11111");
+var siloGatewayPortBase = int.Parse(builder.Configuration["SiloGatewayPort"] ?? "30000");
+var artifacts = Path.GetFullPath(builder.Configuration["Artifacts"] ?? Path.Combine(builder.AppHostDirectory, "..", "artifacts", "apphost"));
 var modelDir = builder.Configuration["Model"] ?? Path.Combine(artifacts, "demo-model");
 
 var redis = builder.AddLocalRedis(redisPort, Path.Combine(artifacts, "redis"));
@@ -25,8 +29,8 @@ for (var i = 0; i < siloCount; i++)
         .WithReference(redisConnection)
         .WaitFor(redis)
         .WithEnvironment("Cluster__SiloName", siloName)
-        .WithEnvironment("Cluster__SiloPort", (11111 + i).ToString())
-        .WithEnvironment("Cluster__GatewayPort", (30000 + i).ToString())
+        .WithEnvironment("Cluster__SiloPort", (siloPortBase + i).ToString())
+        .WithEnvironment("Cluster__GatewayPort", (siloGatewayPortBase + i).ToString())
         .WithEnvironment("OrleansLlm__Models__demo__Path", modelDir)
         .WithEnvironment("OrleansLlm__Engines__0__Device", "cpu0")
         .WithEnvironment("OrleansLlm__Engines__0__Model", "demo")
