@@ -11,6 +11,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchEngineCommand.Create());
         bench.Subcommands.Add(BenchTokenizerCommand.Create());
         bench.Subcommands.Add(BenchClusterCommand.Create());
+        bench.Subcommands.Add(BenchServeCommand.Create());
         return bench;
     }
 }
