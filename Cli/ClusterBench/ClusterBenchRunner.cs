@@ -23,8 +23,8 @@ internal static class ClusterBenchRunner
     public static async Task<ClusterBenchResult> RunAsync(string? redis, int calls, int concurrency, int streamItems, Action<string> progress)
     {
         var clusterId = $"bench-{Guid.NewGuid():N}";
-        var (siloPortA, gatewayA) = (FreePort(), FreePort());
-        var (siloPortB, gatewayB) = (FreePort(), FreePort());
+        var (siloPortA, gatewayA) = (FreePorts.Next(), FreePorts.Next());
+        var (siloPortB, gatewayB) = (FreePorts.Next(), FreePorts.Next());
         progress($"starting silos {SiloA} and {SiloB} ({(redis is null ? "localhost" : "redis")} clustering)");
         using var hostA = BuildSilo(SiloA, clusterId, redis, siloPortA, gatewayA, primary: null);
         await hostA.StartAsync();
@@ -142,13 +142,6 @@ internal static class ClusterBenchRunner
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The CPU's model name, and whether it has AVX-512 (from /proc/cpuinfo).</summary>
     private static string CpuModel()

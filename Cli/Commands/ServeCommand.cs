@@ -55,8 +55,8 @@ internal static class ServeCommand
             {
                 ["Cluster:Mode"] = nameof(ClusterMode.Localhost),
                 ["Cluster:SiloName"] = "local",
-                ["Cluster:SiloPort"] = FreePort().ToString(),
-                ["Cluster:GatewayPort"] = FreePort().ToString(),
+                ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+                ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
                 [$"OrleansLlm:Models:{modelName}:Path"] = folder,
                 ["OrleansLlm:Engines:0:Device"] = "cpu0",
                 ["OrleansLlm:Engines:0:Model"] = modelName,
@@ -114,12 +114,5 @@ internal static class ServeCommand
         var request = new ModelMakeRequest(new ModelSpec(preset, preset.NaturalArchitecture, TensorDType.BF16), 1, folder, null, Force: true);
         var interactive = !Console.IsOutputRedirected;
         return await MakeModelCommand.RunAsync(request, Console.Error, Console.Error, interactive, ct) == 0 ? folder : null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

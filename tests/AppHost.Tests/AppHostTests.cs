@@ -7,6 +7,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
+using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.AppHost.Tests;
 
@@ -23,8 +24,8 @@ public sealed class AppHostTests(ITestOutputHelper output)
     public async Task AppHost_with_two_silos_serves_health_and_lists_both_silos_and_engines()
     {
         var artifacts = Path.Combine(Path.GetTempPath(), "orleansllm-apphost-test-" + Guid.NewGuid().ToString("N")[..8]);
-        var gatewayPort = FreePort();
-        var redisPort = FreePort();
+        var gatewayPort = FreePorts.Next();
+        var redisPort = FreePorts.Next();
         var siloPort = FreePortRange(2);
         var siloGatewayPort = FreePortRange(2);
         string[] args =
@@ -150,19 +151,12 @@ public sealed class AppHostTests(ITestOutputHelper output)
         return left;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>The first of <paramref name="count"/> consecutive free ports (the AppHost gives silo i base + i).</summary>
     private static int FreePortRange(int count)
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var first = FreePort();
+            var first = FreePorts.Next();
             if (first + count - 1 > IPEndPoint.MaxPort)
             {
                 continue;

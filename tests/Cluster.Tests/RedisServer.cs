@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
+using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.Cluster.Tests;
 
@@ -20,7 +21,7 @@ public sealed class RedisServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        Port = FreePort();
+        Port = FreePorts.Next();
         var start = new ProcessStartInfo("/usr/bin/redis-server")
         {
             ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory },
@@ -66,13 +67,5 @@ public sealed class RedisServer : IAsyncLifetime
         catch (IOException)
         {
         }
-    }
-
-    /// <summary>A TCP port nobody listens on now (the OS's pick for port 0).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

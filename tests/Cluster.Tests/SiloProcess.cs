@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.Cluster.Tests;
 
@@ -42,8 +43,8 @@ public sealed class SiloProcess : IAsyncDisposable
             $"--ConnectionStrings:redis={redis}",
             $"--Cluster:ClusterId={clusterId}",
             $"--Cluster:SiloName={name}",
-            $"--Cluster:SiloPort={RedisServer.FreePort().ToString(CultureInfo.InvariantCulture)}",
-            $"--Cluster:GatewayPort={RedisServer.FreePort().ToString(CultureInfo.InvariantCulture)}",
+            $"--Cluster:SiloPort={FreePorts.Next().ToString(CultureInfo.InvariantCulture)}",
+            $"--Cluster:GatewayPort={FreePorts.Next().ToString(CultureInfo.InvariantCulture)}",
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Orleans=Warning",

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
+using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.Platform.Tests;
 
@@ -67,7 +68,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             {
                 StartSilo(name);
             }
-            var gatewayPort = FreePort();
+            var gatewayPort = FreePorts.Next();
             _gateway = ManagedProcess.Start("gateway", Dotnet(), [FindDll("Gateway", "OrleansLlm.Gateway.dll"),
                 $"--urls=http://127.0.0.1:{gatewayPort}",
                 $"--ConnectionStrings:redis=127.0.0.1:{_redisPort}",
@@ -134,13 +135,13 @@ public sealed class PlatformFixture : IAsyncLifetime
             old.Dispose();
         }
         _silos[name] = ManagedProcess.Start(name, Dotnet(), [FindDll("Silo", "OrleansLlm.Silo.dll"),
-            $"--urls=http://127.0.0.1:{FreePort()}",
+            $"--urls=http://127.0.0.1:{FreePorts.Next()}",
             $"--ConnectionStrings:redis=127.0.0.1:{_redisPort}",
             "--Cluster:Mode=Redis",
             $"--Cluster:ClusterId={_clusterId}",
             $"--Cluster:SiloName={name}",
-            $"--Cluster:SiloPort={FreePort()}",
-            $"--Cluster:GatewayPort={FreePort()}",
+            $"--Cluster:SiloPort={FreePorts.Next()}",
+            $"--Cluster:GatewayPort={FreePorts.Next()}",
             $"--OrleansLlm:Models:{Model}:Path={ModelDir}",
             $"--OrleansLlm:Engines:0:Device={Device}",
             $"--OrleansLlm:Engines:0:Model={Model}",
@@ -276,7 +277,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     private async Task StartRedisAsync()
     {
-        _redisPort = FreePort();
+        _redisPort = FreePorts.Next();
         var redis = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
         var dir = Directory.CreateDirectory(Path.Combine(TempDir, "redis")).FullName;
         _redis = ManagedProcess.Start("redis", redis,
@@ -344,13 +345,6 @@ public sealed class PlatformFixture : IAsyncLifetime
             }
         }
         throw new DirectoryNotFoundException($"no OrleansLlm.sln above {AppContext.BaseDirectory}");
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
