@@ -134,14 +134,11 @@ internal static class ClusterBenchRunner
         var sorted = sample.LatenciesMicroseconds.Order().ToArray();
         return new CallFigures(
             sorted.Length, concurrency, Math.Round(sorted.Length / sample.ElapsedSeconds, 0),
-            Math.Round(Percentile(sorted, 0.50), 1), Math.Round(Percentile(sorted, 0.99), 1));
+            Math.Round(Percentiles.Of(sorted, 50), 1), Math.Round(Percentiles.Of(sorted, 99), 1));
     }
 
     private static StreamFigures StreamFiguresOf(StreamSample sample) =>
         new(sample.Items, Math.Round(sample.Items / sample.ElapsedSeconds, 0), Math.Round(sample.ElapsedSeconds, 4));
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
     /// <summary>The CPU's model name, and whether it has AVX-512 (from /proc/cpuinfo).</summary>
     private static string CpuModel()

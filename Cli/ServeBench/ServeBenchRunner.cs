@@ -280,16 +280,7 @@ internal static class ServeBenchRunner
         {
             return new LatencyStats(0, 0, 0, 0, 0, 0);
         }
-        return new LatencyStats(sorted.Count, Math.Round(sorted.Average(), 2), Math.Round(Percentile(sorted, 50), 2),
-            Math.Round(Percentile(sorted, 90), 2), Math.Round(Percentile(sorted, 99), 2), Math.Round(sorted[^1], 2));
-    }
-
-    /// <summary>The p-th percentile with linear interpolation between closest ranks (numpy's default, as vLLM reports).</summary>
-    private static double Percentile(List<double> sorted, double p)
-    {
-        var rank = p / 100 * (sorted.Count - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+        return new LatencyStats(sorted.Count, Math.Round(sorted.Average(), 2), Math.Round(Percentiles.Of(sorted, 50), 2),
+            Math.Round(Percentiles.Of(sorted, 90), 2), Math.Round(Percentiles.Of(sorted, 99), 2), Math.Round(sorted[^1], 2));
     }
 }
