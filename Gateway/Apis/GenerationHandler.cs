@@ -26,11 +26,26 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
             ?? throw new OverloadedException();
         var tenant = ApiKeyAuthentication.TenantOf(http);
         var routing = RoutingOf(http);
-        var cancel = http.RequestAborted;
+        using var choices = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         var events = Channel.CreateUnbounded<(int Choice, TurnChunk? Chunk, Exception? Error)>();
         var pumps = Enumerable.Range(0, request.N).Select(i => PumpAsync(i, Source(request.ToTurn(tenant, i, routing) with { AppendToHistory = appendToHistory },
-            sessionId, cancel), events.Writer, cancel)).ToArray();
+            sessionId, choices.Token), events.Writer, choices.Token)).ToArray();
         _ = Task.WhenAll(pumps).ContinueWith(_ => events.Writer.TryComplete(), TaskScheduler.Default);
+        try
+        {
+            return await RespondAsync(http, request, chat, events.Reader);
+        }
+        finally
+        {
+            // a failed choice, or a reply that ended early, leaves no other choice generating in an engine
+            await choices.CancelAsync();
+        }
+    }
+
+    private static async Task<IResult> RespondAsync(HttpContext http, GenerationRequest request, bool chat,
+        ChannelReader<(int Choice, TurnChunk? Chunk, Exception? Error)> events)
+    {
+        var cancel = http.RequestAborted;
 
         var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N")[..24];
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -38,9 +53,9 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
         // hold everything until each choice has answered once (or one failed)
         var pending = new Queue<(int Choice, TurnChunk Chunk)>();
         var started = new bool[request.N];
-        while (started.Contains(false) && await events.Reader.WaitToReadAsync(cancel))
+        while (started.Contains(false) && await events.WaitToReadAsync(cancel))
         {
-            var e = await events.Reader.ReadAsync(cancel);
+            var e = await events.ReadAsync(cancel);
             if (e.Error is not null)
             {
                 throw e.Error;
@@ -60,7 +75,7 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
             {
                 reply.Add(p.Choice, p.Chunk);
             }
-            await foreach (var e in events.Reader.ReadAllAsync(cancel))
+            await foreach (var e in events.ReadAllAsync(cancel))
             {
                 if (e.Error is not null)
                 {
@@ -87,11 +102,11 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
                 (int Choice, TurnChunk Chunk) next;
                 if (!pending.TryDequeue(out next))
                 {
-                    if (!await events.Reader.WaitToReadAsync(cancel))
+                    if (!await events.WaitToReadAsync(cancel))
                     {
                         break;
                     }
-                    var e = await events.Reader.ReadAsync(cancel);
+                    var e = await events.ReadAsync(cancel);
                     if (e.Error is not null)
                     {
                         throw e.Error;
