@@ -12,4 +12,25 @@ ctest --test-dir artifacts/native-build -R avx512-kernel-summary -V 2>&1 | grep 
 # the .NET run still goes ahead and the reference tests fail, naming the setup command.
 bash tests/tokenizer-reference/setup.sh || echo "tokenizer-reference setup failed: the tokenizer reference tests will fail" >&2
 
-dotnet test OrleansLlm.sln -c Release --logger "console;verbosity=normal"
+# One build, then the test projects one after another: run side by side on two cores, the
+# cluster, platform and AppHost tests (real silo processes, 1 s membership probes) starve each
+# other. CI shows only the tail of this output, so failures are summarised again at the very end.
+mkdir -p artifacts
+log=artifacts/dotnet-test.log
+: > "$log"
+dotnet build OrleansLlm.sln -c Release 2>&1 | tee -a "$log"
+failed=()
+for project in tests/*.Tests/*.Tests.csproj; do
+    echo "==== $project ====" | tee -a "$log"
+    if ! dotnet test "$project" -c Release --no-build --logger "console;verbosity=normal" 2>&1 | tee -a "$log"; then
+        failed+=("$project")
+    fi
+done
+if [ "${#failed[@]}" -ne 0 ]; then
+    echo "==== the first failures in detail ===="
+    grep -E -A 30 '^\s+Failed [A-Za-z]|\[FAIL\]' "$log" | head -80 || true
+    echo "==== failed tests ===="
+    grep -E '^\s+Failed [A-Za-z]|Test Run Aborted|The active test run was aborted' "$log" | sort -u | head -30 || true
+    echo "==== failed test projects: ${failed[*]} ===="
+    exit 1
+fi
