@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+
 namespace OrleansLlm.Silo;
 
 public enum ClusterMode
@@ -25,7 +29,8 @@ public sealed class ClusterSettings
 
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and clients reach this one at.</summary>
+    /// <summary>The address other silos and clients reach this one at: an IP address, or <c>auto</c>
+    /// for this host's first IPv4 address that is not loopback (a container on a user-defined network).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     /// <summary>
@@ -39,4 +44,20 @@ public sealed class ClusterSettings
 
     /// <summary>A grain call with no answer after this long fails (streams wait per item, not in all).</summary>
     public double ResponseTimeoutSeconds { get; set; } = 30;
+
+    public IPAddress ResolveAdvertisedAddress()
+    {
+        if (!string.Equals(AdvertisedAddress, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.TryParse(AdvertisedAddress, out var address)
+                ? address
+                : throw new InvalidOperationException($"Cluster:AdvertisedAddress '{AdvertisedAddress}' is neither an IP address nor 'auto'");
+        }
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? throw new InvalidOperationException("Cluster:AdvertisedAddress is 'auto' but this host has no IPv4 address other than loopback");
+    }
 }

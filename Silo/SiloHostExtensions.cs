@@ -48,7 +48,7 @@ public static class SiloHostExtensions
             if (settings.Mode == ClusterMode.Redis)
             {
                 var options = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("redis")!);
-                silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+                silo.ConfigureEndpoints(settings.ResolveAdvertisedAddress(), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = options.Clone());
                 silo.AddRedisGrainStorage(PlatformNames.SessionStorage, o => o.ConfigurationOptions = options.Clone());
                 silo.AddRedisGrainStorage("PubSubStore", o => o.ConfigurationOptions = options.Clone());
