@@ -99,7 +99,7 @@ public:
         const uint64_t n = u64(what);
         if (n > static_cast<uint64_t>(remaining())) {
             fail(ORLEANSLLM_ERR_FORMAT, what + ": string length " + std::to_string(n) + " at byte " + std::to_string(pos_ - 8) +
-                                            " runs past the end of the file (" + std::to_string(size_) + " bytes)");
+                                            " runs past the end of the file (" + std::to_string(size_) + " bytes; truncated or corrupt)");
         }
         return n;
     }
@@ -113,7 +113,8 @@ public:
     void check_count(uint64_t count, int64_t min_bytes, const std::string& what) const {
         if (count > static_cast<uint64_t>(remaining() / min_bytes)) {
             fail(ORLEANSLLM_ERR_FORMAT, what + " " + std::to_string(count) + " is more than the rest of the file (" +
-                                            std::to_string(remaining()) + " bytes from byte " + std::to_string(pos_) + ") can hold");
+                                            std::to_string(remaining()) + " bytes from byte " + std::to_string(pos_) +
+                                            ") can hold (truncated or corrupt)");
         }
     }
 
