@@ -198,13 +198,16 @@ inline std::string to_f32_bytes(const olm::tensor_view& t) {
 
 struct convert_options {
     bool permute_qk = true;  // false writes llama Q/K in HF row order: a broken converter
+    std::string arch;        // written as this architecture instead of the config's (llama or qwen2)
+    bool add_qkv_bias = false;  // adds made-up q/k/v biases to a model that has none
 };
 
 // The HF model in `dir` as a GGUF file.
 inline gguf_writer gguf_from_hf(const fs::path& dir, convert_options options = {}) {
     const nlohmann::json c = nlohmann::json::parse(read_text(dir / "config.json"));
     const std::string hf_arch = c.at("architectures")[0].get<std::string>();
-    const std::string a = hf_arch == "Qwen2ForCausalLM" ? "qwen2" : hf_arch == "Qwen3ForCausalLM" ? "qwen3" : "llama";
+    std::string a = hf_arch == "Qwen2ForCausalLM" ? "qwen2" : hf_arch == "Qwen3ForCausalLM" ? "qwen3" : "llama";
+    if (!options.arch.empty()) a = options.arch;
     const int32_t hidden = c.at("hidden_size"), heads = c.at("num_attention_heads");
     const int32_t head_dim = c.contains("head_dim") && !c["head_dim"].is_null() ? c["head_dim"].get<int32_t>() : hidden / heads;
     const std::string dtype = c.at("torch_dtype");
@@ -277,6 +280,19 @@ inline gguf_writer gguf_from_hf(const fs::path& dir, convert_options options = {
             put_f32(factors, static_cast<float>(f));
         }
         w.add_tensor("rope_freqs.weight", kF32, {uint64_t(head_dim / 2)}, factors);
+    }
+
+    if (options.add_qkv_bias) {
+        const int64_t q_dim = int64_t(heads) * head_dim, kv_dim = c.at("num_key_value_heads").get<int64_t>() * head_dim;
+        for (int32_t layer = 0; layer < c.at("num_hidden_layers").get<int32_t>(); ++layer) {
+            for (const char* name : {"attn_q", "attn_k", "attn_v"}) {
+                const int64_t n = name == std::string("attn_q") ? q_dim : kv_dim;
+                std::string bias;  // distinct values in HF row order: any reordering shows
+                for (int64_t r = 0; r < n; ++r) put_f32(bias, 0.05f * float((r * 7 + layer) % 13) - 0.3f);
+                if (a == "llama" && name != std::string("attn_v")) bias = permute_rows(bias, n, head_dim);
+                w.add_tensor("blk." + std::to_string(layer) + "." + name + ".bias", kF32, {uint64_t(n)}, bias);
+            }
+        }
     }
     return w;
 }

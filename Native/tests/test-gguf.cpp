@@ -202,6 +202,18 @@ TEST_F(gguf_load, unpermuted_llama_qk_changes_the_logits) {
     EXPECT_GT(diff, 1e-2);
 }
 
+// The same weights and q/k/v biases as llama (Q/K rows and biases permuted) and as qwen2 (not
+// permuted; the same forward otherwise): the llama load must undo the bias permutation too.
+TEST_F(gguf_load, llama_qk_biases_are_unpermuted) {
+    const fs::path hf = golden_root / "llama";
+    const fs::path llama = write("llama-bias.gguf", gguf_from_hf(hf, {true, "llama", true}).build());
+    const fs::path qwen2 = write("qwen2-bias.gguf", gguf_from_hf(hf, {true, "qwen2", true}).build());
+    const auto prompts = golden_prompts("llama");
+    const auto want = eval_prompts(qwen2, prompts);
+    EXPECT_EQ(max_abs_difference(eval_prompts(llama, prompts), want), 0.0);
+    EXPECT_GT(max_abs_difference(eval_prompts(hf, prompts), want), 1e-3) << "the biases changed nothing";
+}
+
 TEST_F(gguf_load, llama3_rope_frequencies_agree_to_an_ulp) {
     const fs::path hf = golden_root / "llama3";
     const fs::path gguf = write("llama3.gguf", gguf_from_hf(hf).build());
