@@ -25,7 +25,7 @@ extern "C" {
 #define ORLEANSLLM_OK 0
 #define ORLEANSLLM_ERR_INVALID_ARGUMENT 1  // a parameter or input is out of range
 #define ORLEANSLLM_ERR_IO 2                // a file is missing or unreadable
-#define ORLEANSLLM_ERR_FORMAT 3            // a file is malformed (config, safetensors header, tensor)
+#define ORLEANSLLM_ERR_FORMAT 3            // a file is malformed (config, safetensors or GGUF header, tensor)
 #define ORLEANSLLM_ERR_UNSUPPORTED 4       // architecture or option not supported
 #define ORLEANSLLM_ERR_OUT_OF_MEMORY 5     // an allocation failed
 #define ORLEANSLLM_ERR_CAPACITY 6          // request exceeds a configured limit (context, KV budget)
@@ -75,10 +75,13 @@ typedef struct orleansllm_model_info {
 
 ORLEANSLLM_API orleansllm_model_params orleansllm_model_default_params(void);
 
-// Loads config.json and the *.safetensors of a Hugging Face model directory (memory-mapped).
-// Returns ORLEANSLLM_ERR_IO / _FORMAT / _UNSUPPORTED with a message naming the file or tensor.
-// Thread-safe; the model is immutable once loaded and may be shared by contexts and engines.
-ORLEANSLLM_API int32_t orleansllm_model_load(const char* model_dir, orleansllm_model_params params,
+// Loads a model from `path`: a GGUF file (docs/GGUF.md; F32, F16 and BF16 tensors) when `path` is
+// not a directory and ends in ".gguf" or begins with the bytes "GGUF", else a Hugging Face model
+// directory (config.json and its *.safetensors).
+// Returns ORLEANSLLM_ERR_IO / _FORMAT / _UNSUPPORTED with a message naming the file, tensor or
+// metadata key. Thread-safe; the model is immutable once loaded and may be shared by contexts and
+// engines.
+ORLEANSLLM_API int32_t orleansllm_model_load(const char* path, orleansllm_model_params params,
                                              orleansllm_model** out_model);
 
 // Frees a model; NULL is ignored. No context or engine may still use it.

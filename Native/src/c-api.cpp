@@ -32,14 +32,14 @@ orleansllm_model_params orleansllm_model_default_params(void) {
     return p;
 }
 
-int32_t orleansllm_model_load(const char* model_dir, orleansllm_model_params params, orleansllm_model** out_model) {
+int32_t orleansllm_model_load(const char* path, orleansllm_model_params params, orleansllm_model** out_model) {
     return olm::guard([&] {
-        require(model_dir != nullptr && out_model != nullptr, "model_dir and out_model must not be NULL");
+        require(path != nullptr && out_model != nullptr, "path and out_model must not be NULL");
         require(params.n_threads >= 0 && params.n_threads <= kMaxThreads, "n_threads must be in [0, 256]");
         require(params.use_mmap == 0 || params.use_mmap == 1, "use_mmap must be 0 or 1");
         *out_model = nullptr;
         auto m = std::make_unique<orleansllm_model>();
-        m->impl = olm::load_model(model_dir, params.n_threads,
+        m->impl = olm::load_model(path, params.n_threads,
                                   params.use_mmap != 0 ? olm::weight_memory::mmap : olm::weight_memory::huge_pages);
         *out_model = m.release();
     });

@@ -1,10 +1,12 @@
 #include "model-config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "gguf.h"
 #include "status.h"
 
 namespace olm {
@@ -96,6 +98,16 @@ void parse_token_ids(const config_reader& r, model_config& c) {
     }
 }
 
+// The head counts and head size the forward supports; `heads` and `kv_heads` are the keys to name.
+void check_attention_shape(const model_config& c, const std::string& path, const std::string& heads, const std::string& kv_heads) {
+    if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
+        throw error(ORLEANSLLM_ERR_FORMAT, path + ": " + heads + " must be a multiple of " + kv_heads);
+    }
+    if (c.head_dim <= 0 || c.head_dim % 2 != 0 || c.head_dim > 512) {
+        throw error(ORLEANSLLM_ERR_UNSUPPORTED, path + ": head_dim " + std::to_string(c.head_dim) + " is not supported (even, at most 512)");
+    }
+}
+
 }  // namespace
 
 model_config load_model_config(const std::string& model_dir) {
@@ -125,12 +137,7 @@ model_config load_model_config(const std::string& model_dir) {
         c.max_position_embeddings = r.optional_int("max_position_embeddings", 2048);
         c.rms_norm_eps = static_cast<float>(r.optional_number("rms_norm_eps", 1e-6));
         c.tie_word_embeddings = r.optional_bool("tie_word_embeddings", false);
-        if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0) {
-            r.fail(ORLEANSLLM_ERR_FORMAT, "num_attention_heads must be a multiple of num_key_value_heads");
-        }
-        if (c.head_dim <= 0 || c.head_dim % 2 != 0 || c.head_dim > 512) {
-            r.fail(ORLEANSLLM_ERR_UNSUPPORTED, "head_dim " + std::to_string(c.head_dim) + " is not supported (even, at most 512)");
-        }
+        check_attention_shape(c, path.string(), "num_attention_heads", "num_key_value_heads");
         std::string act = j.contains("hidden_act") && j["hidden_act"].is_string() ? j["hidden_act"].get<std::string>() : "silu";
         if (act != "silu") r.fail(ORLEANSLLM_ERR_UNSUPPORTED, "hidden_act '" + act + "' is not supported (silu only)");
         if (r.optional_bool("mlp_bias", false)) r.fail(ORLEANSLLM_ERR_UNSUPPORTED, "mlp_bias true is not supported");
@@ -171,6 +178,88 @@ model_config load_model_config(const std::string& model_dir) {
     } catch (const nlohmann::json::exception& e) {
         throw error(ORLEANSLLM_ERR_FORMAT, path.string() + ": malformed value: " + e.what());
     }
+}
+
+model_config load_gguf_model_config(const gguf_file& file) {
+    const std::string& path = file.path();
+    auto fail = [&](int32_t status, const std::string& what) { throw error(status, path + ": " + what); };
+    model_config c;
+    const std::optional<std::string> name = file.get_string("general.architecture");
+    if (!name) fail(ORLEANSLLM_ERR_FORMAT, "missing metadata key 'general.architecture'");
+    c.architecture_name = *name;
+    if (*name == "llama") {
+        c.architecture = arch::llama;  // Mistral checkpoints too: llama.cpp's converter writes them as llama
+    } else if (*name == "qwen2") {
+        c.architecture = arch::qwen2;
+    } else if (*name == "qwen3") {
+        c.architecture = arch::qwen3;
+    } else {
+        fail(ORLEANSLLM_ERR_UNSUPPORTED, "unsupported GGUF architecture '" + *name + "' (supported: llama, qwen2, qwen3)");
+    }
+    const std::string a = *name + ".";
+    auto optional_int = [&](const std::string& key, int32_t fallback) {
+        const std::optional<int64_t> v = file.get_int(key);
+        if (!v) return fallback;
+        if (*v <= 0 || *v > INT32_MAX) fail(ORLEANSLLM_ERR_FORMAT, "metadata key '" + key + "' must be a positive 32-bit integer");
+        return static_cast<int32_t>(*v);
+    };
+    auto required_int = [&](const std::string& key) {
+        if (file.find_value(key) == nullptr) fail(ORLEANSLLM_ERR_FORMAT, "missing metadata key '" + key + "'");
+        return optional_int(key, 0);
+    };
+
+    c.hidden_size = required_int(a + "embedding_length");
+    c.n_layers = required_int(a + "block_count");
+    c.intermediate_size = required_int(a + "feed_forward_length");
+    c.n_heads = required_int(a + "attention.head_count");
+    c.n_kv_heads = optional_int(a + "attention.head_count_kv", c.n_heads);
+    c.head_dim = optional_int(a + "attention.key_length", c.hidden_size / c.n_heads);
+    if (optional_int(a + "attention.value_length", c.head_dim) != c.head_dim) {
+        fail(ORLEANSLLM_ERR_UNSUPPORTED, "attention.value_length differs from attention.key_length");
+    }
+    if (optional_int(a + "rope.dimension_count", c.head_dim) != c.head_dim) {
+        fail(ORLEANSLLM_ERR_UNSUPPORTED, "rope.dimension_count differs from the head size (partial rotary embeddings)");
+    }
+    c.max_position_embeddings = required_int(a + "context_length");
+    const std::optional<double> eps = file.get_number(a + "attention.layer_norm_rms_epsilon");
+    if (!eps) fail(ORLEANSLLM_ERR_FORMAT, "missing metadata key '" + a + "attention.layer_norm_rms_epsilon'");
+    c.rms_norm_eps = static_cast<float>(*eps);
+    c.rope.theta = static_cast<float>(file.get_number(a + "rope.freq_base").value_or(10000.0));
+    check_attention_shape(c, path, "attention.head_count", "attention.head_count_kv");
+
+    // What this engine does not run is refused rather than ignored.
+    const std::string scaling = file.get_string(a + "rope.scaling.type").value_or("none");
+    if (scaling != "none") fail(ORLEANSLLM_ERR_UNSUPPORTED, "rope scaling type '" + scaling + "' is not supported");
+    if (file.get_int(a + "expert_count").value_or(0) > 0) {
+        fail(ORLEANSLLM_ERR_UNSUPPORTED, "mixture-of-experts models (" + a + "expert_count) are not supported");
+    }
+
+    const tensor_view* embed = file.find("token_embd.weight");
+    if (embed == nullptr || embed->shape.size() != 2 || embed->shape[0] <= 0 || embed->shape[0] > INT32_MAX) {
+        fail(ORLEANSLLM_ERR_FORMAT, "missing tensor 'token_embd.weight' (or it is not a [vocab, hidden] matrix)");
+    }
+    c.vocab_size = static_cast<int32_t>(embed->shape[0]);
+    if (optional_int(a + "vocab_size", c.vocab_size) != c.vocab_size) {
+        fail(ORLEANSLLM_ERR_FORMAT, a + "vocab_size differs from the rows of token_embd.weight (" + std::to_string(c.vocab_size) + ")");
+    }
+    c.tie_word_embeddings = file.find("output.weight") == nullptr;
+    c.qkv_bias = file.find("blk.0.attn_q.bias") != nullptr;
+    c.o_bias = file.find("blk.0.attn_output.bias") != nullptr;
+    c.qk_norm = c.architecture == arch::qwen3;
+
+    auto token_id = [&](const std::string& key) {
+        const std::optional<int64_t> v = file.get_int(key);
+        if (v && (*v < 0 || *v >= c.vocab_size)) fail(ORLEANSLLM_ERR_FORMAT, "metadata key '" + key + "' is not a token id");
+        return v ? static_cast<int32_t>(*v) : -1;
+    };
+    c.bos_token_id = token_id("tokenizer.ggml.bos_token_id");
+    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
+        const int32_t id = token_id(key);
+        if (id >= 0 && std::find(c.eos_token_ids.begin(), c.eos_token_ids.end(), id) == c.eos_token_ids.end()) {
+            c.eos_token_ids.push_back(id);
+        }
+    }
+    return c;
 }
 
 }  // namespace olm

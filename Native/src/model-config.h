@@ -1,4 +1,5 @@
-// model-config.h: the subset of a Hugging Face config.json the Llama-family forward needs.
+// model-config.h: the subset of a Hugging Face config.json the Llama-family forward needs, read
+// from config.json or from a GGUF file's metadata.
 #pragma once
 
 #include <cstdint>
@@ -7,11 +8,13 @@
 
 namespace olm {
 
+class gguf_file;
+
 enum class arch : int32_t { llama, mistral, qwen2, qwen3 };
 
 struct rope_config {
     float theta = 10000.0f;
-    bool llama3_scaling = false;  // rope_scaling.rope_type == "llama3"
+    bool llama3_scaling = false;  // rope_scaling.rope_type == "llama3" (GGUF files carry rope_freqs.weight instead)
     float factor = 1.0f;
     float low_freq_factor = 1.0f;
     float high_freq_factor = 4.0f;
@@ -41,5 +44,10 @@ struct model_config {
 
 // Reads and validates <dir>/config.json; throws olm::error naming the file and the key.
 model_config load_model_config(const std::string& model_dir);
+
+// Builds the config from a GGUF file's metadata (docs/GGUF.md) and which tensors it holds: q/k/v and
+// o biases when blk.0 has them, tied embeddings when output.weight is absent, the vocabulary from
+// token_embd's rows. Throws olm::error naming the file and the key.
+model_config load_gguf_model_config(const gguf_file& file);
 
 }  // namespace olm

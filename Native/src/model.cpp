@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "status.h"
@@ -20,18 +21,42 @@ std::string shape_string(const std::vector<int64_t>& s) {
     return out + "]";
 }
 
-const tensor_view& require(const safetensors_set& set, const std::string& name, std::vector<int64_t> shape) {
-    const tensor_view* t = set.find(name);
-    if (t == nullptr) throw error(ORLEANSLLM_ERR_FORMAT, "missing tensor '" + name + "'");
-    if (t->shape != shape) {
-        throw error(ORLEANSLLM_ERR_FORMAT, t->file + ": tensor '" + name + "' has shape " + shape_string(t->shape) +
+using tensor_map = std::map<std::string, tensor_view>;
+
+// The names a checkpoint gives each weight: Hugging Face's in safetensors, llama.cpp's in GGUF
+// (docs/GGUF.md). Layer weights are `layer_prefix` + N + "." + name + ".weight" (or ".bias").
+struct weight_names {
+    const char* embed;
+    const char* final_norm;
+    const char* lm_head;
+    const char* layer_prefix;
+    const char *q, *k, *v, *o, *gate, *up, *down, *attn_norm, *mlp_norm, *q_norm, *k_norm;
+};
+
+constexpr weight_names hf_names{"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.",
+                                "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "input_layernorm",
+                                "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm"};
+
+constexpr weight_names gguf_names{"token_embd.weight", "output_norm.weight", "output.weight", "blk.",
+                                  "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down",
+                                  "attn_norm", "ffn_norm", "attn_q_norm", "attn_k_norm"};
+
+// `source` (the model directory or file) is named when the tensor is missing.
+const tensor_view& require(const tensor_map& tensors, const std::string& source, const std::string& name,
+                           std::vector<int64_t> shape) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) throw error(ORLEANSLLM_ERR_FORMAT, "missing tensor '" + name + "' in " + source);
+    const tensor_view& t = it->second;
+    if (t.shape != shape) {
+        throw error(ORLEANSLLM_ERR_FORMAT, t.file + ": tensor '" + name + "' has shape " + shape_string(t.shape) +
                                                ", expected " + shape_string(shape));
     }
-    return *t;
+    return t;
 }
 
-matrix load_matrix(const safetensors_set& set, const std::string& name, int64_t rows, int64_t cols) {
-    const tensor_view& t = require(set, name, {rows, cols});
+matrix load_matrix(const tensor_map& tensors, const std::string& source, const std::string& name, int64_t rows, int64_t cols) {
+    const tensor_view& t = require(tensors, source, name, {rows, cols});
     return matrix{t.type, t.data, rows, cols};
 }
 
@@ -50,8 +75,8 @@ float to_float(dtype type, const void* data, int64_t i) {
 }
 
 // Small vectors (norms, biases) are converted to float32 once; matrices stay as stored.
-std::vector<float> load_vector(const safetensors_set& set, const std::string& name, int64_t n) {
-    const tensor_view& t = require(set, name, {n});
+std::vector<float> load_vector(const tensor_map& tensors, const std::string& source, const std::string& name, int64_t n) {
+    const tensor_view& t = require(tensors, source, name, {n});
     std::vector<float> out(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = to_float(t.type, t.data, i);
     return out;
@@ -81,50 +106,119 @@ std::vector<float> rope_frequencies(const model_config& c) {
     return inv;
 }
 
-}  // namespace
-
-std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads, weight_memory memory) {
-    auto m = std::make_unique<model>();
-    m->config = load_model_config(model_dir);
-    m->files = std::make_unique<safetensors_set>(model_dir, memory);
-    const model_config& c = m->config;
-    const safetensors_set& set = *m->files;
+// Points `m`'s weights at `tensors` (named by `names`), checking that every weight its config needs
+// is there with the right shape. `source` names the directory or file in errors.
+void bind_weights(model& m, const tensor_map& tensors, const weight_names& names, const std::string& source) {
+    const model_config& c = m.config;
     const int64_t hidden = c.hidden_size, q_dim = int64_t(c.n_heads) * c.head_dim, kv_dim = int64_t(c.n_kv_heads) * c.head_dim;
 
-    m->embed = load_matrix(set, "model.embed_tokens.weight", c.vocab_size, hidden);
-    if (set.find("lm_head.weight") != nullptr && !c.tie_word_embeddings) {
-        m->lm_head = load_matrix(set, "lm_head.weight", c.vocab_size, hidden);
+    m.embed = load_matrix(tensors, source, names.embed, c.vocab_size, hidden);
+    if (tensors.count(names.lm_head) != 0 && !c.tie_word_embeddings) {
+        m.lm_head = load_matrix(tensors, source, names.lm_head, c.vocab_size, hidden);
     } else if (c.tie_word_embeddings) {
-        m->lm_head = m->embed;
+        m.lm_head = m.embed;
     } else {
-        throw error(ORLEANSLLM_ERR_FORMAT, "missing tensor 'lm_head.weight' (tie_word_embeddings is false)");
+        throw error(ORLEANSLLM_ERR_FORMAT, std::string("missing tensor '") + names.lm_head + "' (tie_word_embeddings is false)");
     }
-    m->final_norm = load_vector(set, "model.norm.weight", hidden);
+    m.final_norm = load_vector(tensors, source, names.final_norm, hidden);
     for (int32_t i = 0; i < c.n_layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const std::string p = names.layer_prefix + std::to_string(i) + ".";
+        auto weight = [&](const char* name) { return p + name + ".weight"; };
+        auto bias = [&](const char* name) { return p + name + ".bias"; };
         layer_weights l;
-        l.q = load_matrix(set, p + "self_attn.q_proj.weight", q_dim, hidden);
-        l.k = load_matrix(set, p + "self_attn.k_proj.weight", kv_dim, hidden);
-        l.v = load_matrix(set, p + "self_attn.v_proj.weight", kv_dim, hidden);
-        l.o = load_matrix(set, p + "self_attn.o_proj.weight", hidden, q_dim);
-        l.gate = load_matrix(set, p + "mlp.gate_proj.weight", c.intermediate_size, hidden);
-        l.up = load_matrix(set, p + "mlp.up_proj.weight", c.intermediate_size, hidden);
-        l.down = load_matrix(set, p + "mlp.down_proj.weight", hidden, c.intermediate_size);
-        l.attn_norm = load_vector(set, p + "input_layernorm.weight", hidden);
-        l.mlp_norm = load_vector(set, p + "post_attention_layernorm.weight", hidden);
+        l.q = load_matrix(tensors, source, weight(names.q), q_dim, hidden);
+        l.k = load_matrix(tensors, source, weight(names.k), kv_dim, hidden);
+        l.v = load_matrix(tensors, source, weight(names.v), kv_dim, hidden);
+        l.o = load_matrix(tensors, source, weight(names.o), hidden, q_dim);
+        l.gate = load_matrix(tensors, source, weight(names.gate), c.intermediate_size, hidden);
+        l.up = load_matrix(tensors, source, weight(names.up), c.intermediate_size, hidden);
+        l.down = load_matrix(tensors, source, weight(names.down), hidden, c.intermediate_size);
+        l.attn_norm = load_vector(tensors, source, weight(names.attn_norm), hidden);
+        l.mlp_norm = load_vector(tensors, source, weight(names.mlp_norm), hidden);
         if (c.qkv_bias) {
-            l.q_bias = load_vector(set, p + "self_attn.q_proj.bias", q_dim);
-            l.k_bias = load_vector(set, p + "self_attn.k_proj.bias", kv_dim);
-            l.v_bias = load_vector(set, p + "self_attn.v_proj.bias", kv_dim);
+            l.q_bias = load_vector(tensors, source, bias(names.q), q_dim);
+            l.k_bias = load_vector(tensors, source, bias(names.k), kv_dim);
+            l.v_bias = load_vector(tensors, source, bias(names.v), kv_dim);
         }
-        if (c.o_bias) l.o_bias = load_vector(set, p + "self_attn.o_proj.bias", hidden);
+        if (c.o_bias) l.o_bias = load_vector(tensors, source, bias(names.o), hidden);
         if (c.qk_norm) {
-            l.q_norm = load_vector(set, p + "self_attn.q_norm.weight", c.head_dim);
-            l.k_norm = load_vector(set, p + "self_attn.k_norm.weight", c.head_dim);
+            l.q_norm = load_vector(tensors, source, weight(names.q_norm), c.head_dim);
+            l.k_norm = load_vector(tensors, source, weight(names.k_norm), c.head_dim);
         }
-        m->layers.push_back(std::move(l));
+        m.layers.push_back(std::move(l));
     }
-    m->rope_inv_freq = rope_frequencies(c);
+}
+
+// Undoes the llama-arch Q/K row permutation of GGUF files (docs/GGUF.md): within each head of
+// `head_dim` rows, GGUF row 2i + j holds HF row j·head_dim/2 + i. Rows are `row_bytes` each.
+void unpermute_rows(const uint8_t* src, uint8_t* dst, int64_t n_rows, int64_t row_bytes, int64_t head_dim) {
+    const int64_t half = head_dim / 2;
+    for (int64_t head = 0; head < n_rows / head_dim; ++head) {
+        for (int64_t i = 0; i < half; ++i) {
+            for (int64_t j = 0; j < 2; ++j) {
+                const int64_t from = head * head_dim + 2 * i + j, to = head * head_dim + j * half + i;
+                std::memcpy(dst + to * row_bytes, src + from * row_bytes, static_cast<size_t>(row_bytes));
+            }
+        }
+    }
+}
+
+// A copy of `w` with its rows in HF order, in memory `m` owns.
+matrix unpermuted_copy(model& m, const matrix& w) {
+    std::vector<uint8_t>& copy = m.owned_weights.emplace_back(static_cast<size_t>(w.bytes()));
+    unpermute_rows(static_cast<const uint8_t*>(w.data), copy.data(), w.rows, w.bytes() / w.rows, m.config.head_dim);
+    return matrix{w.type, copy.data(), w.rows, w.cols};
+}
+
+void unpermute_in_place(std::vector<float>& v, int64_t head_dim) {
+    if (v.empty()) return;
+    std::vector<float> src = v;
+    unpermute_rows(reinterpret_cast<const uint8_t*>(src.data()), reinterpret_cast<uint8_t*>(v.data()),
+                   static_cast<int64_t>(v.size()), sizeof(float), head_dim);
+}
+
+// llama3 rope scaling in a GGUF file: one factor per frequency that divides it.
+void apply_rope_freqs(model& m, const gguf_file& file) {
+    if (file.find("rope_freqs.weight") == nullptr) return;
+    const std::vector<float> factors =
+        load_vector(file.tensors(), file.path(), "rope_freqs.weight", static_cast<int64_t>(m.rope_inv_freq.size()));
+    for (size_t i = 0; i < factors.size(); ++i) {
+        if (!(factors[i] > 0.0f) || !std::isfinite(factors[i])) {
+            throw error(ORLEANSLLM_ERR_FORMAT, file.path() + ": rope_freqs.weight[" + std::to_string(i) + "] = " +
+                                                   std::to_string(factors[i]) + " is not a positive factor");
+        }
+        m.rope_inv_freq[i] /= factors[i];
+    }
+}
+
+void load_gguf(model& m, const std::string& path, weight_memory memory) {
+    m.gguf = std::make_unique<gguf_file>(path, memory);
+    m.config = load_gguf_model_config(*m.gguf);
+    bind_weights(m, m.gguf->tensors(), gguf_names, path);
+    if (m.config.architecture == arch::llama) {
+        for (auto& l : m.layers) {
+            l.q = unpermuted_copy(m, l.q);
+            l.k = unpermuted_copy(m, l.k);
+            unpermute_in_place(l.q_bias, m.config.head_dim);
+            unpermute_in_place(l.k_bias, m.config.head_dim);
+        }
+    }
+    m.rope_inv_freq = rope_frequencies(m.config);
+    apply_rope_freqs(m, *m.gguf);
+}
+
+}  // namespace
+
+std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory) {
+    auto m = std::make_unique<model>();
+    if (is_gguf_path(path)) {
+        load_gguf(*m, path, memory);
+    } else {
+        m->config = load_model_config(path);
+        m->files = std::make_unique<safetensors_set>(path, memory);
+        bind_weights(*m, m->files->tensors(), hf_names, path);
+        m->rope_inv_freq = rope_frequencies(m->config);
+    }
     m->n_threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     m->pool = std::make_shared<thread_pool>(m->n_threads);
     return m;

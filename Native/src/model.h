@@ -1,4 +1,5 @@
-// model.h: a loaded model: its config and views of its weights (memory-mapped, used as stored).
+// model.h: a loaded model: its config and views of its weights (memory-mapped, used as stored),
+// from a Hugging Face directory (config.json + safetensors) or a GGUF file.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "matrix.h"
+#include "gguf.h"
 #include "model-config.h"
 #include "safetensors.h"
 
@@ -24,7 +26,10 @@ struct layer_weights {
 
 struct model {
     model_config config;
-    std::unique_ptr<safetensors_set> files;
+    std::unique_ptr<safetensors_set> files;  // the weights of an HF directory, or
+    std::unique_ptr<gguf_file> gguf;          // of a GGUF file
+    // Weights copied out of the files: the Q/K matrices of llama-arch GGUF files, rows in HF order.
+    std::vector<std::vector<uint8_t>> owned_weights;
     matrix embed;                 // [vocab, hidden]
     matrix lm_head;               // [vocab, hidden]; the embedding when tied
     std::vector<float> final_norm;  // [hidden]
@@ -40,8 +45,10 @@ struct model {
     int64_t kv_bytes_per_token() const;
 };
 
-// Loads config.json + safetensors and checks every tensor's presence, shape and dtype.
-std::unique_ptr<model> load_model(const std::string& model_dir, int32_t n_threads,
+// Loads a model and checks every tensor's presence, shape and dtype. `path` is a GGUF file when
+// is_gguf_path() says so (not a directory, and named *.gguf or beginning with "GGUF"), else a
+// Hugging Face directory (config.json + safetensors).
+std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads,
                                   weight_memory memory = weight_memory::huge_pages);
 
 }  // namespace olm
