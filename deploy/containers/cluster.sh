@@ -6,7 +6,8 @@
 # at /models; each of its subfolders (a Hugging Face model) or .gguf files is one model, named after
 # it, served by one CPU engine per silo. Without --models the demo model is made once into
 # artifacts/containers-models/demo. Extra settings: SILO_ARGS / GATEWAY_ARGS (command-line
-# configuration, e.g. "--OrleansLlm:Engines:0:KvCacheMiB=64"). A script rather than the AppHost:
+# configuration, e.g. "--OrleansLlm:Engines:0:KvCacheMiB=64"), SILO_MODEL_ARGS (models and engines
+# instead of one engine per model), CLUSTER_PREFIX (container names, default orleansllm). A script rather than the AppHost:
 # Aspire drives containers from registry images and its own networking, and our daemon can only
 # run images built here; the script does exactly what the Container Apps deployment does.
 set -euo pipefail
@@ -17,7 +18,7 @@ prefix=${CLUSTER_PREFIX:-orleansllm}
 network=$prefix-net
 cluster_id=${CLUSTER_ID:-$prefix}
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 container_of() {  # silo-0 | gateway | redis → container name
     case "$1" in
@@ -59,7 +60,11 @@ up() {
         fi
     fi
     local model_args=() i=0 name
+    # SILO_MODEL_ARGS replaces the one-engine-per-model default (paths under /models)
+    # shellcheck disable=SC2206
+    [ -n "${SILO_MODEL_ARGS:-}" ] && model_args=(${SILO_MODEL_ARGS}) && i=${#model_args[@]}
     for entry in "$models"/*; do
+        [ -z "${SILO_MODEL_ARGS:-}" ] || break
         [ -d "$entry" ] || [[ "$entry" == *.gguf ]] || continue
         name=$(basename "$entry" .gguf)
         model_args+=("--OrleansLlm:Models:$name:Path=/models/$(basename "$entry")"

@@ -33,12 +33,14 @@ public sealed class PlatformFixture : IAsyncLifetime
     private readonly Dictionary<string, ManagedProcess> _silos = [];
     private ManagedProcess? _redis;
     private ManagedProcess? _gateway;
+    private ContainerCluster? _containers;
     private string _clusterId = "";
     private int _redisPort;
 
     public string TempDir { get; } = Directory.CreateTempSubdirectory("orleansllm-platform-").FullName;
-    public string ModelDir => Path.Combine(TempDir, "model");
-    public string SlowModelDir => Path.Combine(TempDir, "slow-model");
+    public string ModelsDir => Path.Combine(TempDir, "models");
+    public string ModelDir => Path.Combine(ModelsDir, Model);
+    public string SlowModelDir => Path.Combine(ModelsDir, SlowModel);
     public Uri Gateway { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
@@ -62,6 +64,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         try
         {
             await MakeModelAsync();
+            if (ContainerCluster.Requested)
+            {
+                await StartContainersAsync();
+                return;
+            }
             await StartRedisAsync();
             _clusterId = "platform-tests-" + Guid.NewGuid().ToString("N")[..8];
             foreach (var name in SiloNames)
@@ -89,9 +96,38 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The same cluster as containers: silos see the models under /models (read-only).</summary>
+    private async Task StartContainersAsync()
+    {
+        // the containers run as another user: the temp folder must be readable by it
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var dir in new[] { TempDir, ModelsDir, ModelDir, SlowModelDir })
+            {
+                File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+            }
+        }
+        _containers = new ContainerCluster(RepoRoot, TempDir);
+        var gatewayPort = FreePorts.Next();
+        await _containers.UpAsync(SiloNames.Length, gatewayPort, ModelsDir,
+            EngineArgs($"/models/{Model}", $"/models/{SlowModel}"), CommonArgs(), CommonArgs());
+        Gateway = new Uri($"http://127.0.0.1:{gatewayPort}");
+        Http = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(120) };
+        await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(120));
+        foreach (var silo in SiloNames)
+        {
+            await WarmAsync(silo);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         Http?.Dispose();
+        if (_containers is not null)
+        {
+            File.WriteAllText(Path.Combine(TempDir, "containers.log"), ContainerLogs(400));
+            await _containers.DownAsync();
+        }
         _gateway?.Dispose();
         foreach (var silo in _silos.Values)
         {
@@ -124,8 +160,16 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The OS process id of a silo started by the fixture.</summary>
     public int SiloPid(string silo) => _silos[silo].Pid;
 
-    /// <summary>Kills a silo process (its whole tree) as a crash would: no graceful shutdown.</summary>
-    public void KillSilo(string silo) => _silos[silo].Dispose();
+    /// <summary>Kills a silo process (its whole tree) or container as a crash would: no graceful shutdown.</summary>
+    public void KillSilo(string silo)
+    {
+        if (_containers is not null)
+        {
+            _containers.KillAsync(silo).GetAwaiter().GetResult();
+            return;
+        }
+        _silos[silo].Dispose();
+    }
 
     /// <summary>Starts a silo (a replacement for a killed one keeps its name, so its engine id) on fresh ports.</summary>
     public void StartSilo(string name)
@@ -142,25 +186,38 @@ public sealed class PlatformFixture : IAsyncLifetime
             $"--Cluster:SiloName={name}",
             $"--Cluster:SiloPort={FreePorts.Next()}",
             $"--Cluster:GatewayPort={FreePorts.Next()}",
-            $"--OrleansLlm:Models:{Model}:Path={ModelDir}",
-            $"--OrleansLlm:Engines:0:Device={Device}",
-            $"--OrleansLlm:Engines:0:Model={Model}",
-            "--OrleansLlm:Engines:0:Threads=1",
-            "--OrleansLlm:Engines:0:KvCacheMiB=64",
-            "--OrleansLlm:Engines:0:IdleTimeoutSeconds=0",
-            $"--OrleansLlm:Models:{SlowModel}:Path={SlowModelDir}",
-            $"--OrleansLlm:Engines:1:Device={SlowDevice}",
-            $"--OrleansLlm:Engines:1:Model={SlowModel}",
-            "--OrleansLlm:Engines:1:Threads=1",
-            "--OrleansLlm:Engines:1:KvCacheMiB=64",
-            "--OrleansLlm:Engines:1:IdleTimeoutSeconds=0",
+            .. EngineArgs(ModelDir, SlowModelDir),
             .. CommonArgs()], Path.Combine(TempDir, $"{name}-{DateTime.UtcNow:HHmmssfff}.log"));
     }
+
+    /// <summary>Both models and both engines of a silo, the models at the given paths.</summary>
+    private static string[] EngineArgs(string modelPath, string slowModelPath) =>
+    [
+        $"--OrleansLlm:Models:{Model}:Path={modelPath}",
+        $"--OrleansLlm:Engines:0:Device={Device}",
+        $"--OrleansLlm:Engines:0:Model={Model}",
+        "--OrleansLlm:Engines:0:Threads=1",
+        "--OrleansLlm:Engines:0:KvCacheMiB=64",
+        "--OrleansLlm:Engines:0:IdleTimeoutSeconds=0",
+        $"--OrleansLlm:Models:{SlowModel}:Path={slowModelPath}",
+        $"--OrleansLlm:Engines:1:Device={SlowDevice}",
+        $"--OrleansLlm:Engines:1:Model={SlowModel}",
+        "--OrleansLlm:Engines:1:Threads=1",
+        "--OrleansLlm:Engines:1:KvCacheMiB=64",
+        "--OrleansLlm:Engines:1:IdleTimeoutSeconds=0",
+    ];
 
     /// <summary>Kills a silo if it is not running, starts it again, and waits until its engine serves.</summary>
     public async Task EnsureSiloRunningAsync(string name)
     {
-        if (_silos[name].HasExited)
+        if (_containers is not null)
+        {
+            if (!_containers.IsRunning(name))
+            {
+                await _containers.StartAsync(name);
+            }
+        }
+        else if (_silos[name].HasExited)
         {
             StartSilo(name);
         }
@@ -177,7 +234,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(10) };
         while (deadline.Elapsed < timeout)
         {
-            if (_gateway!.HasExited)
+            if (_containers is null ? _gateway!.HasExited : !_containers.IsRunning("gateway"))
             {
                 throw new InvalidOperationException("the gateway process exited");
             }
@@ -213,7 +270,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The tail of every process's log, for a failure message.</summary>
     public string Logs(int lines = 40)
     {
-        var text = new StringBuilder();
+        var text = new StringBuilder(ContainerLogs(lines));
         foreach (var file in Directory.EnumerateFiles(TempDir, "*.log").Order())
         {
             text.AppendLine($"--- {Path.GetFileName(file)} ---");
@@ -230,6 +287,20 @@ public sealed class PlatformFixture : IAsyncLifetime
             {
                 text.AppendLine(e.Message);
             }
+        }
+        return text.ToString();
+    }
+
+    private string ContainerLogs(int lines)
+    {
+        if (_containers is null)
+        {
+            return "";
+        }
+        var text = new StringBuilder();
+        foreach (var member in SiloNames.Append("gateway"))
+        {
+            text.AppendLine($"--- container {member} ---").AppendLine(_containers.Logs(member, lines));
         }
         return text.ToString();
     }
