@@ -3,7 +3,9 @@ using Decoder = OrleansLlm.Tokenizers.Decoding.Decoder;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OrleansLlm.Tokenizers.ChatTemplates;
+using OrleansLlm.Gguf;
 using OrleansLlm.Tokenizers.Decoding;
+using OrleansLlm.Tokenizers.Gguf;
 using OrleansLlm.Tokenizers.Models;
 using OrleansLlm.Tokenizers.Normalization;
 using OrleansLlm.Tokenizers.PostProcessing;
@@ -129,23 +131,74 @@ public sealed class HfTokenizer
     /// <summary>Whether the tokenizer has a chat template of its own (otherwise ChatML is used).</summary>
     public bool HasChatTemplate => _files.ChatTemplate(null) is not null;
 
-    /// <summary>Loads tokenizer.json and, when present, tokenizer_config.json, special_tokens_map.json and generation_config.json.</summary>
-    public static HfTokenizer Load(string directory)
+    /// <summary>
+    /// Loads a tokenizer folder (tokenizer.json and, when present, tokenizer_config.json,
+    /// special_tokens_map.json and generation_config.json) or the tokenizer of a .gguf file.
+    /// </summary>
+    public static HfTokenizer Load(string path)
     {
-        var files = TokenizerFiles.Read(directory);
+        if (IsGgufFile(path))
+        {
+            return LoadGguf(path);
+        }
+        return Create(TokenizerFiles.Read(path), path);
+    }
+
+    /// <summary>Loads the tokenizer and chat template stored in a GGUF file's metadata.</summary>
+    public static HfTokenizer LoadGguf(string path)
+    {
+        GgufFile file;
+        try
+        {
+            file = GgufReader.Read(path);
+        }
+        catch (GgufFormatException e)
+        {
+            throw new TokenizerException(e.Message, e);
+        }
+        return LoadGguf(file.Metadata, path);
+    }
+
+    /// <summary>Builds the tokenizer of GGUF metadata already read (<paramref name="name"/> names the file in errors).</summary>
+    public static HfTokenizer LoadGguf(GgufMetadata metadata, string name)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        TokenizerFiles files;
+        try
+        {
+            files = GgufTokenizerFiles.Create(metadata, name);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new TokenizerException($"GGUF file \"{name}\": {e.Message}", e);
+        }
+        return Create(files, name);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a file (not a folder) that starts with the GGUF magic.</summary>
+    public static bool IsGgufFile(string path) => File.Exists(path) && GgufReader.HasMagic(path);
+
+    private static HfTokenizer Create(TokenizerFiles files, string source)
+    {
         try
         {
             return new HfTokenizer(files);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            throw new TokenizerException($"Malformed tokenizer files in \"{directory}\": {e.Message}", e);
+            throw new TokenizerException($"Malformed tokenizer files in \"{source}\": {e.Message}", e);
         }
         finally
         {
             files.Tokenizer.Dispose();
         }
     }
+
+    /// <summary>Ids the post-processor puts before and after a sequence when special tokens are added.</summary>
+    internal (int[] Prefix, int[] Suffix) SpecialTokenAffixes => (_prefixIds, _suffixIds);
+
+    /// <summary>Whether the pre-tokenizer maps text to GPT-2's byte alphabet (byte-level BPE).</summary>
+    internal bool IsByteLevel => _byteLevel;
 
     /// <summary>The token string of <paramref name="id"/>, or null when the id has none.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)_vocabulary.Count ? _vocabulary.Tokens[id] : null;

@@ -15,7 +15,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model directory (config.json, *.safetensors, tokenizer.json)", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory (config.json, *.safetensors, tokenizer.json) or .gguf file", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate at most", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using OrleansLlm.Cli.ModelMaking;
-using Spectre.Console;
 
 namespace OrleansLlm.Cli.Commands;
 
@@ -115,14 +114,8 @@ internal static class MakeModelCommand
             var work = Task.Run(() => maker.WriteWeights(bytes => Interlocked.Add(ref written, bytes), cancellationToken),
                 cancellationToken);
             string label = $"{spec.Preset.Name} {spec.Architecture.CliName()} {spec.DType.CliName()}";
-            if (interactive)
-            {
-                await ShowProgressBarAsync(work, label, maker.WeightFileBytes, () => Interlocked.Read(ref written));
-            }
-            else
-            {
-                await WriteProgressLinesAsync(work, label, maker.WeightFileBytes, () => Interlocked.Read(ref written), error);
-            }
+            await WriteProgress.ShowAsync(work, "make-model", label, maker.WeightFileBytes, () => Interlocked.Read(ref written),
+                error, interactive);
             await work;
             output.WriteLine(
                 $"wrote {request.OutDirectory}: {spec.Preset.Name} as {spec.Architecture.HfClassName()}, {spec.DType.CliName()}, " +
@@ -139,54 +132,6 @@ internal static class MakeModelCommand
         {
             error.WriteLine($"make-model: cancelled; {request.OutDirectory} holds an incomplete model");
             return 130;
-        }
-    }
-
-    private static Task ShowProgressBarAsync(Task work, string label, long totalBytes, Func<long> written) =>
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(
-                new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask(label, maxValue: totalBytes);
-                while (!work.IsCompleted)
-                {
-                    task.Value = written();
-                    await Task.WhenAny(work, Task.Delay(100));
-                }
-                task.Value = written();
-            });
-
-    /// <summary>Without a terminal: a line on stderr at every tenth of the bytes, or every 5 s.</summary>
-    private static async Task WriteProgressLinesAsync(Task work, string label, long totalBytes, Func<long> written, TextWriter error)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        int lastTenth = -1;
-        long lastBytes = -1;
-        var lastLine = TimeSpan.Zero;
-        while (true)
-        {
-            long bytes = written();
-            int tenth = (int)(bytes * 10 / Math.Max(1, totalBytes));
-            bool done = work.IsCompleted;
-            bool due = tenth > lastTenth || stopwatch.Elapsed - lastLine > TimeSpan.FromSeconds(5) || done;
-            if (due && bytes != lastBytes)
-            {
-                if (!done || work.IsCompletedSuccessfully)
-                {
-                    error.WriteLine($"make-model: {label}: {bytes / 1048576.0:F1} / {totalBytes / 1048576.0:F1} MiB ({100.0 * bytes / Math.Max(1, totalBytes):F0}%)");
-                }
-                lastTenth = tenth;
-                lastBytes = bytes;
-                lastLine = stopwatch.Elapsed;
-            }
-            if (done)
-            {
-                return;
-            }
-            await Task.WhenAny(work, Task.Delay(200));
         }
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans;
 using OrleansLlm.Cli.ModelMaking;
 using OrleansLlm.Gateway;
+using OrleansLlm.Tokenizers;
 using OrleansLlm.Grains;
 using OrleansLlm.ServiceDefaults;
 using OrleansLlm.Silo;
@@ -26,7 +27,7 @@ internal static class ServeCommand
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "A Hugging Face model folder (default: a demo model made on first run)" };
+        var model = new Option<string?>("--model") { Description = "A Hugging Face model folder or a .gguf file (default: a demo model made on first run)" };
         var name = new Option<string?>("--served-model-name") { Description = "The model's name in the API (default: the folder name, or 'demo')" };
         var port = new Option<int>("--port") { Description = "HTTP port of the OpenAI API", DefaultValueFactory = _ => 8000 };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
@@ -44,12 +45,14 @@ internal static class ServeCommand
             {
                 return 1;
             }
-            if (!File.Exists(Path.Combine(folder, "config.json")))
+            bool gguf = HfTokenizer.IsGgufFile(folder);
+            if (!gguf && !File.Exists(Path.Combine(folder, "config.json")))
             {
-                Console.Error.WriteLine($"serve: {folder} is not a Hugging Face model folder (no config.json)");
+                Console.Error.WriteLine($"serve: {folder} is neither a Hugging Face model folder (no config.json) nor a GGUF file");
                 return 1;
             }
-            var modelName = r.GetValue(name) ?? (r.GetValue(model) is null ? DemoModelName : Path.GetFileName(folder.TrimEnd('/')));
+            var modelName = r.GetValue(name) ?? (r.GetValue(model) is null ? DemoModelName
+                : gguf ? Path.GetFileNameWithoutExtension(folder) : Path.GetFileName(folder.TrimEnd('/')));
             var url = $"http://{r.GetValue(host)}:{r.GetValue(port)}";
             var settings = new Dictionary<string, string?>
             {

@@ -1,10 +1,15 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using OrleansLlm.Gguf;
 using OrleansLlm.Tokenizers;
 
 namespace OrleansLlm.Grains.Models;
 
-/// <summary>The served models of this silo: their folders and, loaded once, their tokenizers.</summary>
+/// <summary>
+/// The served models of this silo: their paths (a Hugging Face folder or a .gguf file) and, loaded
+/// once, their tokenizers. A .gguf file carries its tokenizer, chat template and context length
+/// in its metadata.
+/// </summary>
 public sealed class ModelCatalog(IOptions<PlatformOptions> options)
 {
     private readonly ConcurrentDictionary<string, Lazy<HfTokenizer>> _tokenizers = new();
@@ -14,7 +19,7 @@ public sealed class ModelCatalog(IOptions<PlatformOptions> options)
 
     public bool Contains(string model) => options.Value.Models.ContainsKey(model);
 
-    /// <summary>The model's folder; <see cref="InvalidTurnException"/> (404 model_not_found) for an unknown name.</summary>
+    /// <summary>The model's folder or .gguf file; <see cref="InvalidTurnException"/> (404 model_not_found) for an unknown name.</summary>
     public string PathOf(string model) =>
         options.Value.Models.TryGetValue(model, out var m)
             ? m.Path
@@ -32,8 +37,22 @@ public sealed class ModelCatalog(IOptions<PlatformOptions> options)
         var path = PathOf(model);
         return _maxModelLengths.GetOrAdd(model, _ => new Lazy<int>(() =>
         {
+            if (HfTokenizer.IsGgufFile(path))
+            {
+                return GgufContextLength(path);
+            }
             using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(path, "config.json")));
             return config.RootElement.GetProperty("max_position_embeddings").GetInt32();
         })).Value;
+    }
+
+    /// <summary>`{general.architecture}.context_length` of a GGUF file (docs/GGUF.md).</summary>
+    private static int GgufContextLength(string path)
+    {
+        var metadata = GgufReader.Read(path).Metadata;
+        string architecture = metadata.GetString(GgufFile.ArchitectureKey)
+            ?? throw new GgufFormatException($"GGUF file \"{path}\" has no {GgufFile.ArchitectureKey}");
+        string key = $"{architecture}.context_length";
+        return (int)(metadata.GetInteger(key) ?? throw new GgufFormatException($"GGUF file \"{path}\" has no {key}"));
     }
 }
