@@ -26,6 +26,15 @@ for project in tests/*.Tests/*.Tests.csproj; do
         failed+=("$project")
     fi
 done
+# The platform again, as containers, where a docker daemon runs (CI starts one; see deploy/containers).
+if docker info >/dev/null 2>&1; then
+    echo "==== deploy/containers/test.sh ====" | tee -a "$log"
+    if ! bash deploy/containers/test.sh 2>&1 | tee -a "$log"; then
+        failed+=("deploy/containers/test.sh")
+    fi
+else
+    echo "==== container tests NOT RUN: no docker daemon answers (bash deploy/containers/start-docker.sh) ====" | tee -a "$log"
+fi
 if [ "${#failed[@]}" -ne 0 ]; then
     echo "==== the first failures in detail ===="
     grep -E -A 30 '^\s+Failed [A-Za-z]|\[FAIL\]' "$log" | head -80 || true
