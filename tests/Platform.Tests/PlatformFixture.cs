@@ -389,11 +389,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
     ];
 
-    private static string Dotnet() =>
+    public static string Dotnet() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     /// <summary>A platform dll in its project's output folder, of this assembly's configuration (newest build if several).</summary>
-    private static string FindDll(string project, string dll)
+    public static string FindDll(string project, string dll)
     {
         var bin = Path.Combine(RepoRoot, project, "bin");
         var candidates = Directory.Exists(bin)
