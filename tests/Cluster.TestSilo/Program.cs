@@ -2,7 +2,7 @@ using OrleansLlm.Cluster.TestSilo;
 using OrleansLlm.Silo;
 
 // One silo of the cluster tests: `--Cluster:SiloName=s1 --Cluster:SiloPort=.. --Cluster:GatewayPort=..
-// --Cluster:ClusterId=.. --ConnectionStrings:redis=127.0.0.1:PORT`; prints "READY <name>" once the silo is active.
+// --Cluster:ClusterId=.. --ConnectionStrings:redis=127.0.0.1:PORT`; prints "READY <name> <silo address>" once the silo is active.
 var builder = WebApplication.CreateBuilder(args);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
@@ -15,5 +15,5 @@ var app = builder.Build();
 // the silo host connects to Redis lazily, on first use; a grain activation is a bad place for a synchronous connect
 app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
 await app.StartAsync();
-Console.WriteLine($"READY {builder.Configuration["Cluster:SiloName"]}");
+Console.WriteLine($"READY {builder.Configuration["Cluster:SiloName"]} {app.Services.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>().SiloAddress}");
 await app.WaitForShutdownAsync();

@@ -12,16 +12,30 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _lastLines = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SiloProcess(string name, Process process)
+    private readonly StreamWriter _log;
+    private bool _logClosed;
+
+    private SiloProcess(string name, Process process, string logPath)
     {
         Name = name;
         _process = process;
+        LogPath = logPath;
+        _log = new StreamWriter(logPath) { AutoFlush = true };
     }
+
+    /// <summary>Everything the silo printed, under artifacts/silo-logs/.</summary>
+    public string LogPath { get; }
 
     public string Name { get; }
 
     /// <summary>True once the test killed it (SIGKILL).</summary>
     public bool Killed { get; private set; }
+
+    /// <summary>When the test killed it (UTC).</summary>
+    public DateTime? KilledAt { get; private set; }
+
+    /// <summary>The Orleans silo address it printed when ready (as its log names it, S{ip}:{port}:{generation}).</summary>
+    public string? SiloAddress { get; private set; }
 
     public bool HasExited => _process.HasExited;
 
@@ -48,6 +62,8 @@ public sealed class SiloProcess : IAsyncDisposable
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Orleans=Warning",
+            // membership events (suspicions, death declarations) go to the silo's log file
+            "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information",
         }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);
@@ -55,7 +71,7 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(start) ?? throw new InvalidOperationException($"silo {name} did not start");
-        var silo = new SiloProcess(name, process);
+        var silo = new SiloProcess(name, process, Path.Combine(TestPaths.ArtifactsDirectory("silo-logs"), $"{clusterId}-{name}.log"));
         process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
         process.BeginOutputReadLine();
@@ -77,6 +93,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public void Kill()
     {
         Killed = true;
+        KilledAt = DateTime.UtcNow;
         _process.Kill(entireProcessTree: false);
         _process.WaitForExit();
     }
@@ -89,6 +106,11 @@ public sealed class SiloProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        lock (_log)
+        {
+            _logClosed = true;
+            _log.Dispose();
+        }
     }
 
     private void OnLine(string? line)
@@ -97,8 +119,17 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             return;
         }
+        lock (_log)
+        {
+            if (!_logClosed)
+            {
+                _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
+        }
         if (line.StartsWith("READY ", StringComparison.Ordinal))
         {
+            var parts = line.Split(' ');
+            SiloAddress = parts.Length > 2 ? parts[2] : null;
             _ready.TrySetResult();
         }
         _lastLines.Enqueue(line);

@@ -9,6 +9,14 @@ public static class TestPaths
 
     public static string RepositoryRoot => Path.GetFullPath(Metadata("RepositoryRoot"));
 
+    /// <summary>A folder under artifacts/ at the repository root, created if missing.</summary>
+    public static string ArtifactsDirectory(string name)
+    {
+        var directory = Path.Combine(RepositoryRoot, "artifacts", name);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
     /// <summary>Writes a figure file under artifacts/ at the repository root; returns its path.</summary>
     public static string WriteArtifact(string name, string contents)
     {
