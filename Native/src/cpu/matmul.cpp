@@ -28,10 +28,36 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     // Every task: BF16 matrices through `bf16_rows(w, r0, r1, y)`, the others through the plain
     // kernel of this CPU.
     const matmul_rows_fn plain = rows_kernel();
+    const int64_t cols = outs.begin()->w->cols;
+    // Quantized weights: the activations quantized once per correction their kernel needs (at
+    // most two: Q8_0 and Q4_0 matrices in one call), tokens split across the pool.
+    const bool vnni = cpu_has_avx512_vnni();
+    const matmul_rows_q8_fn q8_rows = vnni ? matmul_rows_q8_avx512_vnni : matmul_rows_q8_avx2;
+    thread_local std::vector<uint8_t> q8_buffers[2];
+    q8_activations xq[2];
+    int32_t corr_ks[2] = {-1, -1};
+    const auto corr_k_of = [&](dtype type) { return vnni ? q8_corr_k_avx512_vnni(type) : q8_corr_k_avx2(type); };
+    for (const auto& o : outs) {
+        if (!dtype_is_quantized(o.w->type)) continue;
+        const int32_t k = corr_k_of(o.w->type);
+        if (corr_ks[0] == k || corr_ks[1] == k) continue;
+        const int slot = corr_ks[0] < 0 ? 0 : 1;
+        corr_ks[slot] = k;
+        std::vector<uint8_t>& buf = q8_buffers[slot];
+        buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols) + 64));
+        void* aligned = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+        const int64_t n_parts = std::min<int64_t>(n, int64_t(pool.size()));
+        pool.parallel_for(n_parts, [&](int64_t i) {
+            quantize_activations(x, n, cols, k, aligned, n * i / n_parts, n * (i + 1) / n_parts);
+        });
+        xq[slot] = quantize_activations(x, n, cols, k, aligned, 0, 0);  // the view only
+    }
     const auto run = [&](const auto& bf16_rows) {
         pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
             const task& t = tasks[static_cast<size_t>(i)];
-            if (t.out->w->type == dtype::bf16) {
+            if (dtype_is_quantized(t.out->w->type)) {
+                q8_rows(xq[corr_ks[0] == corr_k_of(t.out->w->type) ? 0 : 1], *t.out->w, t.r0, t.r1, t.out->y);
+            } else if (t.out->w->type == dtype::bf16) {
                 bf16_rows(*t.out->w, t.r0, t.r1, t.out->y);
             } else {
                 plain(x, n, *t.out->w, t.r0, t.r1, t.out->y);
@@ -39,7 +65,6 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         });
     };
     const bool bf16 = outs.begin()->w->type == dtype::bf16;
-    const int64_t cols = outs.begin()->w->cols;
     if (bf16 && cpu_has_avx512_bf16()) {
         // AVX-512 BF16: round the activations to BF16 once, then use dot-product instructions
         // (the precision BF16 checkpoints are trained and served at).
