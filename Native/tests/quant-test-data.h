@@ -71,9 +71,10 @@ inline void expect_quantized_rows_match(const q8_buffer& x, const quantized_matr
     }
 }
 
-// y = x · deq_wᵀ within the error of quantizing x to 8 bits per block (≤ amax/254 per element).
+// y = x · deq_wᵀ within the error of the path: x quantized to 8 bits per block (≤ amax/254 per
+// element), or (bf16) x and the weights rounded to BF16 (each ≤ 2^-9 relative).
 inline void expect_float_rows_match(const std::vector<float>& x, int64_t n, const quantized_matrix& w,
-                                    const std::vector<float>& y, const std::string& what) {
+                                    const std::vector<float>& y, const std::string& what, bool bf16 = false) {
     const int64_t cols = w.m.cols, rows = w.m.rows;
     for (int64_t t = 0; t < n; ++t) {
         for (int64_t r = 0; r < rows; ++r) {
@@ -84,7 +85,8 @@ inline void expect_float_rows_match(const std::vector<float>& x, int64_t n, cons
                 for (int64_t i = 0; i < 32; ++i) {
                     const int64_t k = b * 32 + i;
                     ref += double(x[size_t(t * cols + k)]) * w.deq[size_t(r * cols + k)];
-                    bound += std::fabs(w.deq[size_t(r * cols + k)]) * amax / 254 * 1.01;
+                    const double xw = std::fabs(w.deq[size_t(r * cols + k)]);
+                    bound += bf16 ? xw * std::fabs(double(x[size_t(t * cols + k)])) * 2.01 / 512 : xw * amax / 254 * 1.01;
                 }
             }
             ASSERT_NEAR(y[size_t(t * rows + r)], ref, bound) << what << " t=" << t << " r=" << r;

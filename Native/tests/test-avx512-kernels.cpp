@@ -94,6 +94,18 @@ TEST(Avx512Kernels, QuantizedRowsMatchTheDequantizedReference) {
             }
 }
 
+TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
+    REQUIRE_AVX512_BF16();
+    for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
+        const olm_test::quantized_matrix w(type, 9, 96, 5);
+        std::vector<uint16_t> got(size_t(5 * 96));
+        olm::dequantize_rows_bf16_avx512(w.m, 3, 8, got.data());  // rows [3, 8)
+        for (size_t i = 0; i < got.size(); ++i) {
+            ASSERT_EQ(got[i], olm::to_bf16(w.deq[3 * 96 + i])) << olm::dtype_name(type) << " element " << i;
+        }
+    }
+}
+
 TEST(Avx512Kernels, ToBf16RoundsToNearestEvenLikeTheScalarConversion) {
     REQUIRE_AVX512_BF16();
     std::vector<float> x = random_floats(37, 3, 100.0f);  // 37: two vectors and a masked tail

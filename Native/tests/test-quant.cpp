@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu-features.h"
 #include "cpu/matmul.h"
 #include "kernel-test-data.h"
 #include "orleansllm.h"
@@ -153,15 +154,23 @@ TEST(QuantKernels, Avx2RowsMatchTheDequantizedReference) {
 TEST(QuantKernels, MatmulDispatchMatchesTheFloatReference) {
     olm::thread_pool pool(2);
     for (const dtype type : {dtype::q8_0, dtype::q4_0})
-        for (const int64_t n : {1, 5, 40}) {
-            const int64_t rows = 70, cols = 160;
-            const quantized_matrix w(type, rows, cols, 3), w2(type, 20, cols, 4);
-            const std::vector<float> x = random_floats(size_t(n * cols), 12);
-            std::vector<float> y(size_t(n * rows)), y2(size_t(n * 20));
-            olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}});
-            olm_test::expect_float_rows_match(x, n, w, y, std::string(olm::dtype_name(type)) + " n " + std::to_string(n));
-            olm_test::expect_float_rows_match(x, n, w2, y2, std::string(olm::dtype_name(type)) + " second output");
-        }
+        for (const int64_t n : {1, 5, 40})
+            for (const auto path : {olm::quant_batch_path::int8, olm::quant_batch_path::bf16}) {
+                const int64_t rows = 70, cols = 160;
+                const quantized_matrix w(type, rows, cols, 3), w2(type, 20, cols, 4);
+                const std::vector<float> x = random_floats(size_t(n * cols), 12);
+                std::vector<float> y(size_t(n * rows)), y2(size_t(n * 20));
+                olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}}, path);
+                // The bf16 path runs only on AVX-512 BF16 CPUs; elsewhere it is the int8 one.
+                const bool bf16 = path == olm::quant_batch_path::bf16 && olm::cpu_has_avx512_bf16();
+                const std::string what = std::string(olm::dtype_name(type)) + " n " + std::to_string(n) + (bf16 ? " bf16" : " int8");
+                olm_test::expect_float_rows_match(x, n, w, y, what, bf16);
+                olm_test::expect_float_rows_match(x, n, w2, y2, what + " second output", bf16);
+            }
+}
+
+TEST(QuantKernels, DefaultBatchPathIsInt8ForDecode) {
+    EXPECT_EQ(olm::default_quant_batch_path(1), olm::quant_batch_path::int8);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cassert>
+#include <cstring>
 
 #include "matmul.h"
 #include "quant.h"
@@ -125,6 +126,32 @@ void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, floa
 }
 
 }  // namespace
+
+void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
+    const int64_t bb = dtype_block_bytes(w.type), blocks = w.cols / 32;
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();
+        for (int64_t b = 0; b < blocks; ++b, out += 32) {
+            const uint8_t* block = row + b * bb;
+            __m512i q0, q1;  // elements 0..15 and 16..31 as int32
+            if (w.type == dtype::q8_0) {
+                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+                q0 = _mm512_cvtepi8_epi32(_mm256_castsi256_si128(q));
+                q1 = _mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1));
+            } else {
+                const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+                const __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+                q0 = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(v, mask), eight));
+                q1 = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), mask), eight));
+            }
+            uint16_t d16;
+            std::memcpy(&d16, block, 2);
+            const __m512 d = _mm512_set1_ps(fp16_to_fp32(d16));
+            const __m512bh lo_hi = _mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_cvtepi32_ps(q1), d), _mm512_mul_ps(_mm512_cvtepi32_ps(q0), d));
+            _mm512_storeu_si512(out, reinterpret_cast<const __m512i&>(lo_hi));
+        }
+    }
+}
 
 int32_t q8_corr_k_avx512_vnni(dtype type) { return type == dtype::q4_0 ? 1 : 16; }
 

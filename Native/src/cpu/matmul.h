@@ -19,6 +19,14 @@ struct matmul_out {
 // For each target: y[t, r] = sum_k x[t, k] * w[r, k]. All targets share x: [n, cols].
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs);
 
+// How quantized weights meet several tokens: int8 (activations quantized to Q8 per block, integer
+// dot products: what decode always uses) or bf16 (rows widened to BF16 in the worker's cache, then
+// the BF16 dot-product kernel; AVX-512 BF16 only, else int8). default_quant_batch_path is the
+// measured choice (docs/QUANTIZATION.md); the overload takes it explicitly, for benchmarks.
+enum class quant_batch_path { int8, bf16 };
+quant_batch_path default_quant_batch_path(int64_t n);
+void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path);
+
 // Rows [r0, r1) of y for all n tokens; one implementation per instruction set.
 using matmul_rows_fn = void (*)(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 void matmul_rows_avx2(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
@@ -55,6 +63,9 @@ int64_t q8_activation_bytes(int64_t n, int64_t cols);
 // aligned) with d = amax / 127, round to nearest even, corr = −corr_k · sum(qs); returns the view.
 q8_activations quantize_activations(const float* x, int64_t n, int64_t cols, int32_t corr_k, void* buffer, int64_t t0,
                                     int64_t t1);
+
+// Rows [r0, r1) of Q8_0 / Q4_0 `w` as BF16 (round to nearest even): out [r1 - r0, w.cols].
+void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out);
 
 // The corr_k a kernel needs for weights of `type`.
 int32_t q8_corr_k_avx2(dtype type);
