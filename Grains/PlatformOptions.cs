@@ -37,6 +37,9 @@ public sealed class EngineOptions
 
     public long KvCacheMiB { get; set; } = 512;
 
+    /// <summary>Quantize the model's matrices at load: "q8_0" or "q4_0" (docs/QUANTIZATION.md); empty keeps them as stored.</summary>
+    public string Weights { get; set; } = "";
+
     public int MaxBatchedTokens { get; set; } = 512;
 
     public int MaxRunningRequests { get; set; } = 32;

@@ -14,9 +14,10 @@ internal static class BenchEngineCommand
         var scenario = new Option<string>("--scenario") { Description = "decode | throughput | multi-turn", DefaultValueFactory = _ => "decode" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (the default output)" };
+        var weights = WeightsOption.Create();
 
         var command = new Command("engine", "Benchmark the native engine on a model");
-        foreach (var option in new Option[] { model, scenario, threads, json })
+        foreach (var option in new Option[] { model, scenario, threads, json, weights })
         {
             command.Options.Add(option);
         }
@@ -24,13 +25,14 @@ internal static class BenchEngineCommand
         {
             var dir = r.GetValue(model)!;
             var threadCount = r.GetValue(threads);
+            var quantization = WeightsOption.Value(r, weights);
             try
             {
                 var output = r.GetValue(scenario) switch
                 {
-                    "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress), CliJson.Default.DecodeBenchResult),
-                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress), ThroughputBenchJson.Default.ThroughputBenchResult),
-                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress), MultiTurnBenchJson.Default.MultiTurnBenchResult),
+                    "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress, quantization), CliJson.Default.DecodeBenchResult),
+                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress, quantization), ThroughputBenchJson.Default.ThroughputBenchResult),
+                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress, quantization), MultiTurnBenchJson.Default.MultiTurnBenchResult),
                     var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode, throughput, multi-turn)"),
                 };
                 Console.WriteLine(output);

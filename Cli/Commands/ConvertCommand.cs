@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using OrleansLlm.Cli.Converting;
+using OrleansLlm.Native;
 
 namespace OrleansLlm.Cli.Commands;
 
@@ -18,6 +19,8 @@ internal static class ConvertCommand
         var source = new Argument<string>("HF_DIR") { Description = "Hugging Face model folder: config.json, safetensors, tokenizer files" };
         var target = new Argument<string>("OUT") { Description = "The .gguf file to write" };
         var force = new Option<bool>("--force") { Description = "Overwrite OUT if it exists" };
+        var type = new Option<string?>("--type") { Description = "Quantize the matrices: q8_0 or q4_0 (default: keep the stored F32/F16/BF16)" };
+        type.AcceptOnlyFromAmong("q8_0", "q4_0");
         foreach (Argument path in new Argument[] { source, target })
         {
             path.Validators.Add(result =>
@@ -29,16 +32,17 @@ internal static class ConvertCommand
             });
         }
 
-        var command = new Command("convert", "Convert a Hugging Face model folder (safetensors) to a GGUF file, keeping the stored F32/F16/BF16 weights")
+        var command = new Command("convert", "Convert a Hugging Face model folder (safetensors) to a GGUF file: the stored F32/F16/BF16 weights, or quantized with --type")
         {
-            to, source, target, force,
+            to, source, target, force, type,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var request = new ConvertRequest(
                 Path.GetFullPath(parseResult.GetRequiredValue(source)),
                 Path.GetFullPath(parseResult.GetRequiredValue(target)),
-                parseResult.GetValue(force));
+                parseResult.GetValue(force),
+                parseResult.GetValue(type) is { } t ? NativeQuantizer.Parse(t)!.Value : WeightQuantization.AsStored);
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             bool interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;

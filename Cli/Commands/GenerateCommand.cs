@@ -22,15 +22,16 @@ internal static class GenerateCommand
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with token ids and timings" };
+        var weights = WeightsOption.Create();
 
         var command = new Command("generate", "Generate text for one prompt with the native engine");
-        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json })
+        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json, weights })
         {
             command.Options.Add(option);
         }
         command.SetAction((ParseResult r, CancellationToken ct) => RunAsync(new GenerateRequest(
             r.GetValue(model)!, r.GetValue(prompt)!, r.GetValue(maxTokens), r.GetValue(temperature), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(json)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
+            r.GetValue(threads), r.GetValue(json), WeightsOption.Value(r, weights)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
         return command;
     }
 
@@ -43,7 +44,7 @@ internal static class GenerateCommand
         }
         try
         {
-            using var model = NativeModel.Load(request.ModelDir, request.Threads);
+            using var model = NativeModel.Load(request.ModelDir, request.Threads, weights: request.Weights);
             var tokenizer = HfTokenizer.Load(request.ModelDir);
             var promptIds = tokenizer.Encode(request.Prompt, addSpecialTokens: true);
             if (promptIds.Length == 0)
@@ -139,7 +140,8 @@ internal static class GenerateCommand
         return options with { KvCacheBytes = (long)blocks * options.BlockSizeTokens * model.Description.KvBytesPerToken };
     }
 
-    private sealed record GenerateRequest(string ModelDir, string Prompt, int MaxTokens, float Temperature, ulong Seed, int Threads, bool Json);
+    private sealed record GenerateRequest(string ModelDir, string Prompt, int MaxTokens, float Temperature, ulong Seed, int Threads, bool Json,
+        WeightQuantization Weights);
 }
 
 internal sealed record GenerateResult(

@@ -34,9 +34,10 @@ internal static class ServeCommand
         var threads = new Option<int>("--threads") { Description = "Kernel threads (0: every core)" };
         var kvCache = new Option<long>("--kv-cache-mib") { Description = "KV cache memory in MiB", DefaultValueFactory = _ => 512 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)" };
+        var weights = WeightsOption.Create();
         var command = new Command("serve", "Serve a model over the OpenAI API: silo, engine and gateway in one process")
         {
-            model, name, port, host, threads, kvCache, apiKey,
+            model, name, port, host, threads, kvCache, apiKey, weights,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -65,6 +66,7 @@ internal static class ServeCommand
                 ["OrleansLlm:Engines:0:Model"] = modelName,
                 ["OrleansLlm:Engines:0:Threads"] = r.GetValue(threads).ToString(),
                 ["OrleansLlm:Engines:0:KvCacheMiB"] = r.GetValue(kvCache).ToString(),
+                ["OrleansLlm:Engines:0:Weights"] = r.GetValue(weights) ?? "",
                 ["OrleansLlm:Engines:0:IdleTimeoutSeconds"] = "0",
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:OrleansLlm"] = "Information",

@@ -1,15 +1,21 @@
+using System.Runtime.InteropServices;
 using OrleansLlm.Gguf;
+using OrleansLlm.Native;
 using OrleansLlm.Tokenizers;
 using OrleansLlm.Tokenizers.Gguf;
 
 namespace OrleansLlm.Cli.Converting;
 
 /// <summary>What to convert and where.</summary>
-internal sealed record ConvertRequest(string ModelDirectory, string OutPath, bool Force);
+/// <param name="Weights">Quantize the matrices (Q8_0 / Q4_0, with the engine's quantizer) or keep them as stored.</param>
+internal sealed record ConvertRequest(string ModelDirectory, string OutPath, bool Force,
+    WeightQuantization Weights = WeightQuantization.AsStored);
 
 /// <summary>
 /// Converts a Hugging Face model folder (config.json, safetensors, tokenizer files) to one GGUF file
-/// as docs/GGUF.md lays it out: tensors renamed and kept in their stored type (F32, F16, BF16),
+/// as docs/GGUF.md lays it out: tensors renamed and kept in their stored type (F32, F16, BF16) or
+/// quantized to Q8_0 / Q4_0 (docs/QUANTIZATION.md: matrices whose rows are whole 32-blocks), vectors
+/// (norms, biases) always F32 (llama.cpp's quantizer refuses BF16 vectors),
 /// Q/K rows permuted for `llama`, `rope_freqs.weight` for llama3 rope scaling, no `output.weight`
 /// when the embeddings are tied, model and tokenizer metadata. <see cref="Prepare"/> checks
 /// everything that can be refused before <see cref="Write"/> writes a byte; the file is written
@@ -19,9 +25,10 @@ internal sealed class GgufConverter
 {
     private const int CopyChunkBytes = 4 << 20;
 
-    /// <summary>A GGUF tensor: where its bytes come from and how they are reordered.</summary>
+    /// <summary>A GGUF tensor: where its bytes come from, how they are reordered, and the type they
+    /// are written in (<see cref="SourceType"/> unless converted).</summary>
     private sealed record PlannedTensor(string Name, ulong[] Dimensions, GgufTensorType Type, SafetensorsTensor? Source,
-        int PermuteHeads, byte[]? Data);
+        int PermuteHeads, byte[]? Data, GgufTensorType SourceType);
 
     private readonly ConvertRequest _request;
     private readonly List<PlannedTensor> _tensors = [];
@@ -119,6 +126,11 @@ internal sealed class GgufConverter
         var source = tensor.Source!;
         using var file = new FileStream(source.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
         file.Position = source.DataBegin;
+        if (tensor.Type != tensor.SourceType)
+        {
+            WriteConverted(writer, tensor, file, onBytesWritten, cancellationToken);
+            return;
+        }
         if (tensor.PermuteHeads > 0)
         {
             var bytes = new byte[source.ByteSize];
@@ -137,6 +149,80 @@ internal sealed class GgufConverter
             writer.WriteTensorData(buffer.AsSpan(0, take));
             onBytesWritten?.Invoke(take);
             left -= take;
+        }
+    }
+
+    /// <summary>Writes <paramref name="tensor"/> converted from its stored type: rows read in chunks (all
+    /// at once when its rows are permuted), widened to float, then quantized or written as F32.</summary>
+    private static void WriteConverted(GgufWriter writer, PlannedTensor tensor, FileStream file, Action<long>? onBytesWritten,
+        CancellationToken cancellationToken)
+    {
+        var source = tensor.Source!;
+        long rows = source.Shape.Length == 1 ? 1 : source.Shape[0];
+        long columns = source.Shape[^1];
+        int elementBytes = tensor.SourceType == GgufTensorType.F32 ? 4 : 2;
+        long rowBytes = columns * elementBytes;
+        int chunkRows = (int)Math.Max(1, Math.Min(rows, CopyChunkBytes / rowBytes));
+        Stream input = file;
+        if (tensor.PermuteHeads > 0)
+        {
+            var all = new byte[source.ByteSize];
+            file.ReadExactly(all);
+            input = new MemoryStream(QkRowPermutation.Apply(all, tensor.PermuteHeads, (int)(rows / tensor.PermuteHeads), (int)rowBytes));
+        }
+        var bytes = new byte[chunkRows * rowBytes];
+        var values = new float[chunkRows * columns];
+        var weights = tensor.Type switch
+        {
+            GgufTensorType.Q8_0 => WeightQuantization.Q8_0,
+            GgufTensorType.Q4_0 => WeightQuantization.Q4_0,
+            _ => WeightQuantization.AsStored,
+        };
+        var output = weights == WeightQuantization.AsStored ? new byte[values.Length * 4]
+            : new byte[NativeQuantizer.QuantizedBytes(weights, chunkRows, columns)];
+        for (long row = 0; row < rows; row += chunkRows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = (int)Math.Min(chunkRows, rows - row);
+            int count = (int)(n * columns);
+            input.ReadExactly(bytes, 0, (int)(n * rowBytes));
+            ToFloat(tensor.SourceType, bytes.AsSpan(0, (int)(n * rowBytes)), values.AsSpan(0, count));
+            if (weights == WeightQuantization.AsStored)
+            {
+                MemoryMarshal.AsBytes(values.AsSpan(0, count)).CopyTo(output);
+                writer.WriteTensorData(output.AsSpan(0, count * 4));
+            }
+            else
+            {
+                int outBytes = (int)NativeQuantizer.QuantizedBytes(weights, n, columns);
+                NativeQuantizer.Quantize(weights, values.AsSpan(0, count), n, columns, output.AsSpan(0, outBytes));
+                writer.WriteTensorData(output.AsSpan(0, outBytes));
+            }
+            onBytesWritten?.Invoke(n * rowBytes);
+        }
+    }
+
+    private static void ToFloat(GgufTensorType type, ReadOnlySpan<byte> bytes, Span<float> values)
+    {
+        switch (type)
+        {
+            case GgufTensorType.F32:
+                MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
+                break;
+            case GgufTensorType.F16:
+                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = (float)halves[i];
+                }
+                break;
+            default:
+                var bf16 = MemoryMarshal.Cast<byte, ushort>(bytes);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BitConverter.Int32BitsToSingle(bf16[i] << 16);
+                }
+                break;
         }
     }
 
@@ -176,7 +262,16 @@ internal sealed class GgufConverter
                     $"tensor {hfName} has {source.Shape[0]} rows, not {permuteHeads} heads × head_dim {config.HeadDim}");
             }
             var dimensions = source.Shape.Reverse().Select(d => (ulong)d).ToArray();
-            _tensors.Add(new PlannedTensor(ggufName, dimensions, type, source, permuteHeads, null));
+            var written = type;
+            if (source.Shape.Length == 1)
+            {
+                written = GgufTensorType.F32;
+            }
+            else if (_request.Weights != WeightQuantization.AsStored && source.Shape[^1] % 32 == 0)
+            {
+                written = _request.Weights == WeightQuantization.Q8_0 ? GgufTensorType.Q8_0 : GgufTensorType.Q4_0;
+            }
+            _tensors.Add(new PlannedTensor(ggufName, dimensions, written, source, permuteHeads, null, type));
         }
 
         Add("token_embd.weight", "model.embed_tokens.weight", required: true);
@@ -185,7 +280,8 @@ internal sealed class GgufConverter
             float[] factors = RopeFrequencyFactors.Llama3(config.HeadDim, config.RopeTheta, scaling);
             var data = new byte[factors.Length * 4];
             Buffer.BlockCopy(factors, 0, data, 0, data.Length);
-            _tensors.Add(new PlannedTensor("rope_freqs.weight", [(ulong)factors.Length], GgufTensorType.F32, null, 0, data));
+            _tensors.Add(new PlannedTensor("rope_freqs.weight", [(ulong)factors.Length], GgufTensorType.F32, null, 0, data,
+                GgufTensorType.F32));
         }
         for (int layer = 0; layer < config.LayerCount; layer++)
         {
@@ -248,7 +344,7 @@ internal sealed class GgufConverter
         _metadata.Set($"{a}.vocab_size", GgufValue.Of((uint)config.VocabSize));
     }
 
-    /// <summary>llama_ftype from the type most matrices have: 0 all F32, 1 mostly F16, 32 mostly BF16.</summary>
+    /// <summary>llama_ftype from the type most matrices have: 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16.</summary>
     private uint FileType()
     {
         var type = _tensors.Where(t => t.Dimensions.Length == 2).GroupBy(t => t.Type)
@@ -256,6 +352,8 @@ internal sealed class GgufConverter
         return type switch
         {
             GgufTensorType.F16 => 1,
+            GgufTensorType.Q4_0 => 2,
+            GgufTensorType.Q8_0 => 7,
             GgufTensorType.BF16 => 32,
             _ => 0,
         };

@@ -7,6 +7,7 @@ internal sealed record DecodeBenchResult(
     string Model,
     string CpuFeatures,
     int Threads,
+    string WeightDtype,
     int PrefillTokens,
     double PrefillTokensPerS,
     int DecodeTokens,
@@ -23,9 +24,10 @@ internal static class DecodeScenario
     private const int DecodeTokens = 128;
     private const int Rounds = 3;
 
-    public static DecodeBenchResult Run(string modelDir, int threads, Action<string> progress)
+    public static DecodeBenchResult Run(string modelDir, int threads, Action<string> progress,
+        WeightQuantization weights = WeightQuantization.AsStored)
     {
-        using var model = NativeModel.Load(modelDir, threads);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights);
         var threadCount = threads > 0 ? threads : Environment.ProcessorCount;
         var vocab = model.Description.VocabSize;
         var random = new Random(1234);
@@ -73,7 +75,7 @@ internal static class DecodeScenario
         var decodeRate = DecodeTokens / decodeSeconds;
         return new DecodeBenchResult(
             Path.GetFileName(Path.TrimEndingDirectorySeparator(modelDir)), NativeModel.CpuFeatures, threadCount,
-            PrefillTokens, PrefillTokens / prefillSeconds, DecodeTokens, decodeRate,
+            model.Description.WeightDtype, PrefillTokens, PrefillTokens / prefillSeconds, DecodeTokens, decodeRate,
             model.Description.WeightBytes, bandwidth, decodeRate * model.Description.WeightBytes / bandwidth);
     }
 

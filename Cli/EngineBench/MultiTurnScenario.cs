@@ -32,12 +32,13 @@ internal static class MultiTurnScenario
     private const int UserTokens = 64;
     private const int ReplyTokens = 64;
 
-    public static MultiTurnBenchResult Run(string modelDir, int threads, Action<string> progress) =>
-        RunAsync(modelDir, threads, progress).GetAwaiter().GetResult();
+    public static MultiTurnBenchResult Run(string modelDir, int threads, Action<string> progress,
+        WeightQuantization weights = WeightQuantization.AsStored) =>
+        RunAsync(modelDir, threads, progress, weights).GetAwaiter().GetResult();
 
-    private static async Task<MultiTurnBenchResult> RunAsync(string modelDir, int threads, Action<string> progress)
+    private static async Task<MultiTurnBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights)
     {
-        using var model = NativeModel.Load(modelDir, threads);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights);
         var random = new Random(5);
         var vocab = model.Description.VocabSize;
         int[] RandomTokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();

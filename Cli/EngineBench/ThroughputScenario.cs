@@ -42,12 +42,13 @@ internal static class ThroughputScenario
     private const int MaxRunning = 32;
     private const int MaxBatchedTokens = 512;
 
-    public static ThroughputBenchResult Run(string modelDir, int threads, Action<string> progress) =>
-        RunAsync(modelDir, threads, progress).GetAwaiter().GetResult();
+    public static ThroughputBenchResult Run(string modelDir, int threads, Action<string> progress,
+        WeightQuantization weights = WeightQuantization.AsStored) =>
+        RunAsync(modelDir, threads, progress, weights).GetAwaiter().GetResult();
 
-    private static async Task<ThroughputBenchResult> RunAsync(string modelDir, int threads, Action<string> progress)
+    private static async Task<ThroughputBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights)
     {
-        using var model = NativeModel.Load(modelDir, threads);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights);
         var random = new Random(20261122);
         var vocab = model.Description.VocabSize;
         var requests = Enumerable.Range(0, RequestCount)

@@ -134,7 +134,10 @@ public sealed partial class EngineGrain(
             // Loading reads gigabytes: off the grain's scheduler.
             (_model, _engine) = await Task.Run(() =>
             {
-                var model = NativeModel.Load(path, _config.Threads);
+                var weights = string.IsNullOrEmpty(_config.Weights) ? WeightQuantization.AsStored
+                    : NativeQuantizer.Parse(_config.Weights)
+                      ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0 or q4_0");
+                var model = NativeModel.Load(path, _config.Threads, weights: weights);
                 var engine = new NativeEngine(model, new Native.EngineOptions
                 {
                     KvCacheBytes = _config.KvCacheMiB << 20,

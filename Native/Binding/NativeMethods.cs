@@ -29,6 +29,12 @@ internal static partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_model_get_info")]
     internal static partial int ModelGetInfo(SafeModelHandle model, out ModelInfo info);
 
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_quantize")]
+    internal static unsafe partial int Quantize(int type, float* x, long rows, long cols, byte* output, long outputBytes);
+
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_quantized_bytes")]
+    internal static partial long QuantizedBytes(int type, long rows, long cols);
+
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_context_default_params")]
     internal static partial ContextParams ContextDefaultParams();
 
@@ -62,6 +68,7 @@ internal struct ModelParams
 {
     public int NThreads;
     public int UseMmap;
+    public int WeightType;
 }
 
 [StructLayout(LayoutKind.Sequential)]

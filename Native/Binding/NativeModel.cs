@@ -51,13 +51,16 @@ public sealed class NativeModel : IDisposable
     /// <param name="threadCount">Kernel threads; 0 uses every core.</param>
     /// <param name="useMmap">Leave the weights in a memory map of the files (shared, nothing copied)
     /// instead of reading them into huge-page memory (the default: faster decode).</param>
-    public static NativeModel Load(string modelDirectory, int threadCount = 0, bool useMmap = false)
+    /// <param name="weights">Quantize the matrices at load (docs/QUANTIZATION.md), or keep them as stored.</param>
+    public static NativeModel Load(string modelDirectory, int threadCount = 0, bool useMmap = false,
+        WeightQuantization weights = WeightQuantization.AsStored)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         ArgumentOutOfRangeException.ThrowIfNegative(threadCount);
         var parameters = NativeMethods.ModelDefaultParams();
         parameters.NThreads = threadCount;
         parameters.UseMmap = useMmap ? 1 : 0;
+        parameters.WeightType = (int)weights;
         NativeMethods.Check(NativeMethods.ModelLoad(modelDirectory, parameters, out var handle));
         try
         {
@@ -92,7 +95,7 @@ public sealed class NativeModel : IDisposable
         {
             eos[i] = info.EosTokenIds[i];
         }
-        var dtype = info.WeightDtype switch { 0 => "f32", 1 => "f16", 2 => "bf16", _ => "unknown" };
+        var dtype = info.WeightDtype switch { 0 => "f32", 1 => "f16", 2 => "bf16", 3 => "q8_0", 4 => "q4_0", _ => "unknown" };
         return new ModelDescription(info.VocabSize, info.HiddenSize, info.NLayers, info.NHeads, info.NKvHeads, info.HeadDim,
             info.MaxPositionEmbeddings, info.BosTokenId, eos, dtype, info.WeightBytes, info.KvBytesPerToken);
     }

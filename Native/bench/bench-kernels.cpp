@@ -1,4 +1,5 @@
-// Kernel throughput on SmolLM2-135M shapes (google benchmark; `--benchmark_format=json` prints JSON).
+// Kernel throughput on SmolLM2-135M and llama3-1b shapes (google benchmark; `--benchmark_format=json`
+// prints JSON).
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -8,6 +9,7 @@
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "forward.h"
+#include "quant.h"
 #include "thread-pool.h"
 
 namespace {
@@ -36,6 +38,40 @@ void BM_MatmulBf16(benchmark::State& state) {
     state.counters["weight_GBps"] = benchmark::Counter(double(rows * cols * 2) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_MatmulBf16)->Args({1, 49152, 576})->Args({32, 1536, 576})->Args({32, 49152, 576})->Args({256, 1536, 576})->UseRealTime();
+
+// Quantized weights (type 3 = Q8_0, 4 = Q4_0, 2 = BF16 for comparison) on llama3-1b MLP shapes.
+// args: tokens n, rows, cols, type
+void BM_MatmulQuant(benchmark::State& state) {
+    const int64_t n = state.range(0), rows = state.range(1), cols = state.range(2);
+    const auto type = static_cast<olm::dtype>(state.range(3));
+    olm::thread_pool pool(2);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> f(size_t(rows * cols));
+    for (auto& v : f) v = normal(rng);
+    std::vector<uint8_t> data(size_t(olm::dtype_row_bytes(type, cols) * rows));
+    if (type == olm::dtype::bf16) {
+        for (size_t i = 0; i < f.size(); ++i) reinterpret_cast<uint16_t*>(data.data())[i] = olm::to_bf16(f[i]);
+    } else {
+        olm::quantize_row(type, f.data(), data.data(), rows * cols);
+    }
+    const olm::matrix w{type, data.data(), rows, cols};
+    std::vector<float> x(size_t(n * cols)), y(size_t(n * rows));
+    for (auto& v : x) v = normal(rng) * 50;
+    const auto path = state.range(4) != 0 ? olm::quant_batch_path::bf16 : olm::quant_batch_path::int8;
+    for (auto _ : state) {
+        olm::matmul(pool, x.data(), n, {{&w, y.data()}}, path);
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["GFLOPs"] = benchmark::Counter(double(2 * n * rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+    state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+// Decode (n = 1) against BF16; several tokens through both batch paths (last arg: 0 int8, 1 bf16).
+BENCHMARK(BM_MatmulQuant)
+    ->ArgsProduct({{1}, {8192}, {2048}, {2, 3, 4}, {0}})
+    ->ArgsProduct({{4, 8, 16, 64, 256}, {8192}, {2048}, {3, 4}, {0, 1}})
+    ->Args({64, 8192, 2048, 2, 0})
+    ->ArgNames({"n", "rows", "cols", "type", "bf16path"})->UseRealTime();
 
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
 // over a float32 (kv = 0) or BF16 (kv = 1) cache.

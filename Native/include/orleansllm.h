@@ -55,7 +55,18 @@ typedef struct orleansllm_model_params {
     // 1: the weights stay in a read-only memory map of the files (nothing copied, page cache
     // shared between processes, faster start). Any other value is ORLEANSLLM_ERR_INVALID_ARGUMENT.
     int32_t use_mmap;
+    // 0 (default): the weights as stored. ORLEANSLLM_DTYPE_Q8_0 / ORLEANSLLM_DTYPE_Q4_0: every
+    // matrix whose rows are whole 32-element blocks is quantized at load (docs/QUANTIZATION.md;
+    // already quantized GGUF tensors stay as they are). Any other value is INVALID_ARGUMENT.
+    int32_t weight_type;
 } orleansllm_model_params;
+
+// Weight element types: orleansllm_model_info.weight_dtype, orleansllm_model_params.weight_type.
+#define ORLEANSLLM_DTYPE_F32 0
+#define ORLEANSLLM_DTYPE_F16 1
+#define ORLEANSLLM_DTYPE_BF16 2
+#define ORLEANSLLM_DTYPE_Q8_0 3  // GGUF Q8_0: blocks of 32, fp16 scale + 32 int8 (34 bytes)
+#define ORLEANSLLM_DTYPE_Q4_0 4  // GGUF Q4_0: blocks of 32, fp16 scale + 16 bytes of nibbles (18 bytes)
 
 typedef struct orleansllm_model_info {
     int32_t vocab_size;
@@ -68,7 +79,7 @@ typedef struct orleansllm_model_info {
     int32_t bos_token_id;          // -1 when the config names none
     int32_t eos_token_ids[8];      // the config's eos ids, -1 padded
     int32_t n_eos_token_ids;
-    int32_t weight_dtype;          // 0 = f32, 1 = f16, 2 = bf16 (of the largest matrices)
+    int32_t weight_dtype;          // ORLEANSLLM_DTYPE_* of the layers' matrices (0 f32, 1 f16, 2 bf16, 3 q8_0, 4 q4_0)
     int64_t weight_bytes;          // bytes of weights read per decoded token (all matrices + lm head)
     int64_t kv_bytes_per_token;    // KV cache bytes one token occupies across all layers
 } orleansllm_model_info;
@@ -89,6 +100,18 @@ ORLEANSLLM_API void orleansllm_model_free(orleansllm_model* model);
 
 ORLEANSLLM_API int32_t orleansllm_model_get_info(const orleansllm_model* model,
                                                  orleansllm_model_info* out_info);
+
+// The engine's quantizer (the one model loading uses), for converters: quantizes `n_rows` rows of
+// `n_cols` floats (`x`, row-major) to `type` (ORLEANSLLM_DTYPE_Q8_0 or _Q4_0) into `out`, which
+// holds `out_bytes` bytes. Output is GGUF's block layout, bit for bit what llama.cpp's reference
+// quantizer writes. INVALID_ARGUMENT when the type is not quantized, n_cols is not a multiple of
+// 32, or out_bytes is less than orleansllm_quantized_bytes(type, n_rows, n_cols). Thread-safe.
+ORLEANSLLM_API int32_t orleansllm_quantize(int32_t type, const float* x, int64_t n_rows, int64_t n_cols, void* out,
+                                           int64_t out_bytes);
+
+// Bytes that n_rows × n_cols elements of `type` take; -1 when `type` is unknown or n_cols is not
+// a multiple of its block.
+ORLEANSLLM_API int64_t orleansllm_quantized_bytes(int32_t type, int64_t n_rows, int64_t n_cols);
 
 // ---------------------------------------------------------------------------------------------
 // context: one sequence with a private KV cache (evaluation, golden tests, simple generation)

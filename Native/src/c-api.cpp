@@ -9,13 +9,14 @@
 #include "cpu/cpu-features.h"
 #include "model.h"
 #include "orleansllm.h"
+#include "quant.h"
 #include "status.h"
 
 namespace {
 
 constexpr int32_t kMaxThreads = 256;
 
-void require(bool condition, const char* message) {
+void require(bool condition, const std::string& message) {
     if (!condition) throw olm::error(ORLEANSLLM_ERR_INVALID_ARGUMENT, message);
 }
 
@@ -29,6 +30,7 @@ orleansllm_model_params orleansllm_model_default_params(void) {
     orleansllm_model_params p;
     p.n_threads = 0;
     p.use_mmap = 0;
+    p.weight_type = 0;
     return p;
 }
 
@@ -37,11 +39,35 @@ int32_t orleansllm_model_load(const char* path, orleansllm_model_params params, 
         require(path != nullptr && out_model != nullptr, "path and out_model must not be NULL");
         require(params.n_threads >= 0 && params.n_threads <= kMaxThreads, "n_threads must be in [0, 256]");
         require(params.use_mmap == 0 || params.use_mmap == 1, "use_mmap must be 0 or 1");
+        require(params.weight_type == 0 || params.weight_type == ORLEANSLLM_DTYPE_Q8_0 || params.weight_type == ORLEANSLLM_DTYPE_Q4_0,
+                "weight_type must be 0 (as stored), ORLEANSLLM_DTYPE_Q8_0 or ORLEANSLLM_DTYPE_Q4_0, not " +
+                    std::to_string(params.weight_type));
         *out_model = nullptr;
         auto m = std::make_unique<orleansllm_model>();
         m->impl = olm::load_model(path, params.n_threads,
-                                  params.use_mmap != 0 ? olm::weight_memory::mmap : olm::weight_memory::huge_pages);
+                                  params.use_mmap != 0 ? olm::weight_memory::mmap : olm::weight_memory::huge_pages,
+                                  static_cast<olm::dtype>(params.weight_type));
         *out_model = m.release();
+    });
+}
+
+int64_t orleansllm_quantized_bytes(int32_t type, int64_t n_rows, int64_t n_cols) {
+    if (type < ORLEANSLLM_DTYPE_F32 || type > ORLEANSLLM_DTYPE_Q4_0 || n_rows < 0 || n_cols < 0) return -1;
+    const auto t = static_cast<olm::dtype>(type);
+    if (n_cols % olm::dtype_block_elements(t) != 0) return -1;
+    return n_rows * olm::dtype_row_bytes(t, n_cols);
+}
+
+int32_t orleansllm_quantize(int32_t type, const float* x, int64_t n_rows, int64_t n_cols, void* out, int64_t out_bytes) {
+    return olm::guard([&] {
+        require(x != nullptr && out != nullptr, "x and out must not be NULL");
+        require(type == ORLEANSLLM_DTYPE_Q8_0 || type == ORLEANSLLM_DTYPE_Q4_0,
+                "type must be ORLEANSLLM_DTYPE_Q8_0 or ORLEANSLLM_DTYPE_Q4_0, not " + std::to_string(type));
+        require(n_rows >= 0 && n_cols >= 0 && n_cols % olm::kQuantBlock == 0,
+                "n_cols must be a multiple of 32 (got " + std::to_string(n_cols) + ")");
+        const int64_t need = orleansllm_quantized_bytes(type, n_rows, n_cols);
+        require(out_bytes >= need, "out_bytes " + std::to_string(out_bytes) + " is less than the " + std::to_string(need) + " needed");
+        olm::quantize_row(static_cast<olm::dtype>(type), x, out, n_rows * n_cols);
     });
 }
 

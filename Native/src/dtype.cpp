@@ -1,5 +1,7 @@
 #include "dtype.h"
 
+#include "quant.h"
+
 namespace olm {
 
 const char* dtype_name(dtype t) {
@@ -7,10 +9,24 @@ const char* dtype_name(dtype t) {
         case dtype::f32: return "F32";
         case dtype::f16: return "F16";
         case dtype::bf16: return "BF16";
+        case dtype::q8_0: return "Q8_0";
+        case dtype::q4_0: return "Q4_0";
     }
     return "?";
 }
 
+bool dtype_is_quantized(dtype t) { return t == dtype::q8_0 || t == dtype::q4_0; }
+
 int64_t dtype_size(dtype t) { return t == dtype::f32 ? 4 : 2; }
+
+int64_t dtype_block_elements(dtype t) { return dtype_is_quantized(t) ? kQuantBlock : 1; }
+
+int64_t dtype_block_bytes(dtype t) {
+    switch (t) {
+        case dtype::q8_0: return sizeof(block_q8_0);
+        case dtype::q4_0: return sizeof(block_q4_0);
+        default: return dtype_size(t);
+    }
+}
 
 }  // namespace olm

@@ -6,9 +6,18 @@
 
 namespace olm {
 
-enum class dtype : int32_t { f32 = 0, f16 = 1, bf16 = 2 };
+// Unquantized types hold one element per dtype_size() bytes. Quantized types (docs/QUANTIZATION.md)
+// hold blocks of dtype_block_elements() elements in dtype_block_bytes() bytes, with GGUF's layouts;
+// a row of a quantized matrix is whole blocks. The numbers are the C API's weight_dtype values.
+enum class dtype : int32_t { f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4 };
 
 const char* dtype_name(dtype t);
+bool dtype_is_quantized(dtype t);
+// Bytes of one element of an unquantized type.
 int64_t dtype_size(dtype t);
+int64_t dtype_block_elements(dtype t);  // 1 for unquantized types
+int64_t dtype_block_bytes(dtype t);     // dtype_size for unquantized types
+// Bytes of a row of `cols` elements; `cols` must be a multiple of dtype_block_elements(t).
+inline int64_t dtype_row_bytes(dtype t, int64_t cols) { return cols / dtype_block_elements(t) * dtype_block_bytes(t); }
 
 }  // namespace olm

@@ -8,13 +8,14 @@
 
 namespace olm {
 
-// A row-major matrix [rows, cols] in its stored dtype.
+// A row-major matrix [rows, cols] in its stored dtype (quantized: each row is cols / 32 blocks).
 struct matrix {
     dtype type = dtype::f32;
     const void* data = nullptr;
     int64_t rows = 0;
     int64_t cols = 0;
-    int64_t bytes() const { return rows * cols * dtype_size(type); }
+    int64_t row_bytes() const { return dtype_row_bytes(type, cols); }
+    int64_t bytes() const { return rows * row_bytes(); }
 };
 
 }  // namespace olm

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "quant.h"
 #include "status.h"
 #include "thread-pool.h"
 
@@ -57,6 +58,10 @@ const tensor_view& require(const tensor_map& tensors, const std::string& source,
 
 matrix load_matrix(const tensor_map& tensors, const std::string& source, const std::string& name, int64_t rows, int64_t cols) {
     const tensor_view& t = require(tensors, source, name, {rows, cols});
+    if (dtype_is_quantized(t.type) && cols % dtype_block_elements(t.type) != 0) {  // GGUF's reader checks this too
+        throw error(ORLEANSLLM_ERR_FORMAT, t.file + ": tensor '" + name + "' is " + dtype_name(t.type) + " with rows of " +
+                                               std::to_string(cols) + " elements, not whole blocks");
+    }
     return matrix{t.type, t.data, rows, cols};
 }
 
@@ -70,6 +75,7 @@ float to_float(dtype type, const void* data, int64_t i) {
             return f;
         }
         case dtype::f16: return _cvtsh_ss(static_cast<const uint16_t*>(data)[i]);
+        default: break;  // quantized vectors are refused by load_vector
     }
     return 0.0f;
 }
@@ -77,6 +83,10 @@ float to_float(dtype type, const void* data, int64_t i) {
 // Small vectors (norms, biases) are converted to float32 once; matrices stay as stored.
 std::vector<float> load_vector(const tensor_map& tensors, const std::string& source, const std::string& name, int64_t n) {
     const tensor_view& t = require(tensors, source, name, {n});
+    if (dtype_is_quantized(t.type)) {
+        throw error(ORLEANSLLM_ERR_UNSUPPORTED, t.file + ": tensor '" + name + "' is " + dtype_name(t.type) +
+                                                    "; vectors (norms, biases) must be F32, F16 or BF16");
+    }
     std::vector<float> out(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = to_float(t.type, t.data, i);
     return out;
@@ -207,9 +217,42 @@ void load_gguf(model& m, const std::string& path, weight_memory memory) {
     apply_rope_freqs(m, *m.gguf);
 }
 
+// Every matrix of `m` (embedding and LM head included) quantized to `type` in memory `m` owns, rows
+// converted one at a time; a matrix whose rows are not whole blocks, or already quantized, stays
+// as it is. Rows are split across the pool.
+void quantize_weights(model& m, dtype type) {
+    std::map<const void*, matrix> done;  // by source data: a tied LM head is the embedding's copy
+    auto quantize = [&](matrix& w) {
+        if (dtype_is_quantized(w.type) || w.cols % dtype_block_elements(type) != 0) return;
+        if (auto it = done.find(w.data); it != done.end()) {
+            w = it->second;
+            return;
+        }
+        const matrix q{type, nullptr, w.rows, w.cols};
+        std::vector<uint8_t>& out = m.owned_weights.emplace_back(static_cast<size_t>(q.bytes()));
+        const matrix src = w;
+        m.pool->parallel_for(std::min<int64_t>(w.rows, int64_t(m.pool->size()) * 4), [&](int64_t part) {
+            const int64_t parts = std::min<int64_t>(src.rows, int64_t(m.pool->size()) * 4);
+            std::vector<float> row(static_cast<size_t>(src.cols));
+            for (int64_t r = src.rows * part / parts; r < src.rows * (part + 1) / parts; ++r) {
+                const uint8_t* in = static_cast<const uint8_t*>(src.data) + r * src.row_bytes();
+                for (int64_t k = 0; k < src.cols; ++k) row[size_t(k)] = to_float(src.type, in, k);
+                quantize_row(type, row.data(), out.data() + r * q.row_bytes(), src.cols);
+            }
+        });
+        w = matrix{type, out.data(), w.rows, w.cols};
+        done.emplace(src.data, w);
+    };
+    quantize(m.embed);
+    quantize(m.lm_head);
+    for (auto& l : m.layers) {
+        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) quantize(*w);
+    }
+}
+
 }  // namespace
 
-std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory) {
+std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory, dtype quantize_to) {
     auto m = std::make_unique<model>();
     if (is_gguf_path(path)) {
         load_gguf(*m, path, memory);
@@ -221,6 +264,7 @@ std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, we
     }
     m->n_threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     m->pool = std::make_shared<thread_pool>(m->n_threads);
+    if (dtype_is_quantized(quantize_to)) quantize_weights(*m, quantize_to);
     return m;
 }
 

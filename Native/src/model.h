@@ -40,15 +40,17 @@ struct model {
 
     int64_t weight_bytes_per_token() const;
     // K/V cache element type: BF16 for BF16 checkpoints (the precision they are served at, half
-    // the bytes), float32 for F32 and F16 ones.
-    dtype kv_type() const { return embed.type == dtype::bf16 ? dtype::bf16 : dtype::f32; }
+    // the bytes) and quantized ones, float32 for F32 and F16 ones.
+    dtype kv_type() const { return embed.type == dtype::bf16 || dtype_is_quantized(embed.type) ? dtype::bf16 : dtype::f32; }
     int64_t kv_bytes_per_token() const;
 };
 
 // Loads a model and checks every tensor's presence, shape and dtype. `path` is a GGUF file when
 // is_gguf_path() says so (not a directory, and named *.gguf or beginning with "GGUF"), else a
-// Hugging Face directory (config.json + safetensors).
+// Hugging Face directory (config.json + safetensors). A quantized `quantize_to` (Q8_0, Q4_0)
+// quantizes every matrix whose rows are whole blocks at load (docs/QUANTIZATION.md); any other
+// value keeps the weights as stored.
 std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads,
-                                  weight_memory memory = weight_memory::huge_pages);
+                                  weight_memory memory = weight_memory::huge_pages, dtype quantize_to = dtype::f32);
 
 }  // namespace olm

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "quant.h"
 #include "safetensors.h"
 
 namespace gguf_test {
@@ -26,7 +27,7 @@ namespace gguf_test {
 namespace fs = std::filesystem;
 
 // ggml type ids (docs/GGUF.md).
-constexpr uint32_t kF32 = 0, kF16 = 1, kQ4K = 12, kBF16 = 30;
+constexpr uint32_t kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kQ4K = 12, kBF16 = 30;
 
 // --- a GGUF writer -----------------------------------------------------------------------------
 
@@ -200,6 +201,7 @@ struct convert_options {
     bool permute_qk = true;  // false writes llama Q/K in HF row order: a broken converter
     std::string arch;        // written as this architecture instead of the config's (llama or qwen2)
     bool add_qkv_bias = false;  // adds made-up q/k/v biases to a model that has none
+    olm::dtype matrices = olm::dtype::f32;  // Q8_0 / Q4_0: every matrix quantized (quant.h), as a quantizing converter does
 };
 
 // The HF model in `dir` as a GGUF file.
@@ -254,6 +256,12 @@ inline gguf_writer gguf_from_hf(const fs::path& dir, convert_options options = {
         if (t.shape.size() == 1 && type != kF32) {  // norms and biases are written as F32
             data = to_f32_bytes(t);
             type = kF32;
+        }
+        if (olm::dtype_is_quantized(options.matrices) && t.shape.size() == 2) {
+            const std::string f32 = to_f32_bytes(t);
+            data.assign(size_t(t.shape[0] * olm::dtype_row_bytes(options.matrices, t.shape[1])), '\0');
+            olm::quantize_row(options.matrices, reinterpret_cast<const float*>(f32.data()), data.data(), t.shape[0] * t.shape[1]);
+            type = options.matrices == olm::dtype::q8_0 ? kQ8_0 : kQ4_0;
         }
         const bool q_or_k = name.find(".attn_q.") != std::string::npos || name.find(".attn_k.") != std::string::npos;
         if (a == "llama" && q_or_k && options.permute_qk) data = permute_rows(data, t.shape[0], head_dim);

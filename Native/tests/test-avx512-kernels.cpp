@@ -18,6 +18,7 @@
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "kernel-test-data.h"
+#include "quant-test-data.h"
 #include "thread-pool.h"
 
 namespace {
@@ -35,6 +36,11 @@ using olm_test::stored_matrix;
     if (!olm::cpu_has_avx512_bf16())                                                               \
     GTEST_SKIP() << "this CPU lacks AVX512_BF16 (kernel level " << olm::cpu_feature_level()     \
                  << "): the BF16 dot-product kernels cannot run here"
+
+#define REQUIRE_AVX512_VNNI()                                                                      \
+    if (!olm::cpu_has_avx512_vnni())                                                               \
+    GTEST_SKIP() << "this CPU lacks AVX512_VNNI (kernel level " << olm::cpu_feature_level()     \
+                 << "): the quantized-weight vpdpbusd kernels cannot run here"
 
 // y[t, r] for rows [r0, r1) against sum_k x[t, k] * w[r, k] in double; the tolerance is relative
 // to sum_k |x w| (the size of the rounding errors of any summation order).
@@ -71,6 +77,33 @@ TEST(Avx512Kernels, MatmulRowsOfEveryDtypeMatchTheReference) {
                     ASSERT_TRUE(std::isnan(y[size_t(t * rows + 11)])) << "row 11 is outside [2, 11) and stays untouched";
                 }
             }
+}
+
+TEST(Avx512Kernels, QuantizedRowsMatchTheDequantizedReference) {
+    REQUIRE_AVX512_VNNI();
+    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+        for (const int64_t cols : {32, 96, 256})  // a lone tail block, pairs and a tail, pairs only
+            for (const int64_t n : {1, 3, 37}) {
+                const olm_test::quantized_matrix w(type, 13, cols, 7);
+                const std::vector<float> x = random_floats(size_t(n * cols), 11);
+                olm_test::q8_buffer xq(x, n, cols, olm::q8_corr_k_avx512_vnni(type));
+                std::vector<float> y(size_t(n * 13), NAN);
+                olm::matmul_rows_q8_avx512_vnni(xq.view, w.m, 2, 11, y.data());
+                olm_test::expect_quantized_rows_match(xq, w, 2, 11, y, olm::dtype_name(type) + std::string(" cols ") +
+                                                                           std::to_string(cols) + " n " + std::to_string(n));
+            }
+}
+
+TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
+    REQUIRE_AVX512_BF16();
+    for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
+        const olm_test::quantized_matrix w(type, 9, 96, 5);
+        std::vector<uint16_t> got(size_t(5 * 96));
+        olm::dequantize_rows_bf16_avx512(w.m, 3, 8, got.data());  // rows [3, 8)
+        for (size_t i = 0; i < got.size(); ++i) {
+            ASSERT_EQ(got[i], olm::to_bf16(w.deq[3 * 96 + i])) << olm::dtype_name(type) << " element " << i;
+        }
+    }
 }
 
 TEST(Avx512Kernels, ToBf16RoundsToNearestEvenLikeTheScalarConversion) {

@@ -75,7 +75,8 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(2 * 9 + 3, file.Tensors.Count);
         foreach (var tensor in file.Tensors)
         {
-            Assert.Equal(GgufTensorType.BF16, tensor.Type);
+            // Vectors (norms) as F32: llama.cpp's quantizer refuses BF16 vectors.
+            Assert.Equal(tensor.Dimensions.Count == 1 ? GgufTensorType.F32 : GgufTensorType.BF16, tensor.Type);
             Assert.Equal(0ul, tensor.Offset % 32);
         }
         Assert.Equal(new ulong[] { (ulong)p.HiddenSize, (ulong)p.VocabSize }, file.Tensor("token_embd.weight")!.Dimensions);
@@ -163,8 +164,61 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(1L, file.Metadata.GetInteger("general.file_type"));
         Assert.Equal(GgufTensorType.F16, file.Tensor("blk.0.attn_q.weight")!.Type);
         Assert.Equal(SourceBytes(dir, "model.layers.0.self_attn.q_proj.weight"), file.ReadTensorBytes(file.Tensor("blk.0.attn_q.weight")!));
-        Assert.Equal(SourceBytes(dir, "model.layers.1.self_attn.k_proj.bias"), file.ReadTensorBytes(file.Tensor("blk.1.attn_k.bias")!));
+        var bias = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(SourceBytes(dir, "model.layers.1.self_attn.k_proj.bias"));
+        Assert.Equal(GgufTensorType.F32, file.Tensor("blk.1.attn_k.bias")!.Type);
+        Assert.Equal(bias.ToArray().Select(h => (float)h).ToArray(),
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.ReadTensorBytes(file.Tensor("blk.1.attn_k.bias")!)).ToArray());
         Assert.Equal(2 * 12 + 3, file.Tensors.Count);
+    }
+
+    [Theory]
+    [InlineData("q8_0", GgufTensorType.Q8_0, 7L)]
+    [InlineData("q4_0", GgufTensorType.Q4_0, 2L)]
+    public void Type_quantizes_the_matrices_with_the_engines_quantizer(string type, GgufTensorType ggufType, long fileType)
+    {
+        string dir = MakeTiny();
+        string gguf = Path.Combine(_temp.Path, type + ".gguf");
+        var (exitCode, _, error) = Run("convert", "--to", "gguf", "--type", type, dir, gguf);
+        Assert.True(exitCode == 0, error);
+        var file = GgufReader.Read(gguf);
+        Assert.Equal(fileType, file.Metadata.GetInteger("general.file_type"));
+        foreach (var tensor in file.Tensors)
+        {
+            Assert.Equal(tensor.Dimensions.Count == 1 ? GgufTensorType.F32 : ggufType, tensor.Type);
+        }
+        // attn_v (not permuted): the BF16 source widened to float, quantized by the engine's quantizer.
+        var p = ModelPresets.Tiny;
+        var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(SourceBytes(dir, "model.layers.0.self_attn.v_proj.weight"));
+        var values = source.ToArray().Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray();
+        var weights = NativeQuantizer.Parse(type)!.Value;
+        long rows = p.KvHeadCount * p.HeadDim;
+        var expected = new byte[NativeQuantizer.QuantizedBytes(weights, rows, p.HiddenSize)];
+        NativeQuantizer.Quantize(weights, values, rows, p.HiddenSize, expected);
+        Assert.Equal(expected, file.ReadTensorBytes(file.Tensor("blk.0.attn_v.weight")!));
+
+        // The file loads as quantized and computes what quantizing the HF folder at load computes.
+        int[] prompt = [5, 17, 300, 2000, 42];
+        using var fromFile = NativeModel.Load(gguf, threadCount: 2);
+        using var atLoad = NativeModel.Load(dir, threadCount: 2, weights: weights);
+        Assert.Equal(type, fromFile.Description.WeightDtype);
+        Assert.Equal(type, atLoad.Description.WeightDtype);
+        using var a = fromFile.CreateContext(64);
+        using var b = atLoad.CreateContext(64);
+        var la = a.EvalAll(prompt);
+        var lb = b.EvalAll(prompt);
+        Assert.Equal(la.Length, lb.Length);
+        for (int i = 0; i < la.Length; i++)
+        {
+            Assert.True(Math.Abs(la[i] - lb[i]) <= 1e-4f, $"logit {i}: {la[i]} vs {lb[i]}");
+        }
+    }
+
+    [Fact]
+    public void Unknown_type_is_refused()
+    {
+        var (exitCode, _, error) = Run("convert", "--to", "gguf", "--type", "q5_k", MakeTiny(), Path.Combine(_temp.Path, "x.gguf"));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("q5_k", error);
     }
 
     [Fact]

@@ -13,6 +13,11 @@ bool cpu_has_avx512_bf16() {
     return yes;
 }
 
+bool cpu_has_avx512_vnni() {
+    static const bool yes = cpu_has_avx512() && __builtin_cpu_supports("avx512vnni");
+    return yes;
+}
+
 const char* cpu_feature_level() { return cpu_has_avx512_bf16() ? "avx512bf16" : cpu_has_avx512() ? "avx512" : "avx2"; }
 
 }  // namespace olm

@@ -204,6 +204,7 @@ void matmul_rows_avx2(const float* x, int64_t n, const matrix& w, int64_t r0, in
         case dtype::f32: rows<dtype::f32>(x, n, w, r0, r1, y); break;
         case dtype::f16: rows<dtype::f16>(x, n, w, r0, r1, y); break;
         case dtype::bf16: rows<dtype::bf16>(x, n, w, r0, r1, y); break;
+        default: break;  // quantized weights go to matmul_rows_q8_*
     }
 }
 

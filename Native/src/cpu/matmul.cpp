@@ -1,6 +1,8 @@
 #include "matmul.h"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <vector>
 
 #include "cpu-features.h"
@@ -8,57 +10,142 @@
 
 namespace olm {
 
-static matmul_rows_fn rows_kernel() {
+namespace {
+
+matmul_rows_fn rows_kernel() {
     static const matmul_rows_fn fn = cpu_has_avx512() ? matmul_rows_avx512 : matmul_rows_avx2;
     return fn;
 }
 
-void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs) {
-    struct task { const matmul_out* out; int64_t r0, r1; };
+struct task {
+    const matmul_out* out;
+    int64_t r0, r1;
+};
+
+// ~8 tasks per thread balances uneven finishing; rows per task stay a multiple of 4 (the kernels'
+// row block) and at least 16 so that each task amortises its dispatch.
+std::vector<task> split_rows(const thread_pool& pool, std::initializer_list<matmul_out> outs) {
     int64_t total_rows = 0;
     for (const auto& o : outs) total_rows += o.w->rows;
-    // ~8 tasks per thread balances uneven finishing; rows per task stay a multiple of 4
-    // (the kernels' row block) and at least 16 so that each task amortises its dispatch.
     int64_t rows_per_task = total_rows / (int64_t(pool.size()) * 8);
     rows_per_task = std::max<int64_t>(16, (rows_per_task + 3) / 4 * 4);
     std::vector<task> tasks;
     for (const auto& o : outs) {
         for (int64_t r = 0; r < o.w->rows; r += rows_per_task) tasks.push_back({&o, r, std::min(o.w->rows, r + rows_per_task)});
     }
-    // Every task: BF16 matrices through `bf16_rows(w, r0, r1, y)`, the others through the plain
-    // kernel of this CPU.
-    const matmul_rows_fn plain = rows_kernel();
-    const auto run = [&](const auto& bf16_rows) {
-        pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
-            const task& t = tasks[static_cast<size_t>(i)];
-            if (t.out->w->type == dtype::bf16) {
-                bf16_rows(*t.out->w, t.r0, t.r1, t.out->y);
-            } else {
-                plain(x, n, *t.out->w, t.r0, t.r1, t.out->y);
-            }
-        });
-    };
-    const bool bf16 = outs.begin()->w->type == dtype::bf16;
+    return tasks;
+}
+
+// x rounded to BF16 once, in a buffer of the calling thread (the pointer is what workers get).
+const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
+    thread_local std::vector<uint16_t> x_bf16;
+    x_bf16.resize(static_cast<size_t>(n * cols));
+    to_bf16_avx512(x, n * cols, x_bf16.data());
+    return x_bf16.data();
+}
+
+// The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
+// (at most two: Q8_0 and Q4_0 on VNNI), tokens split across the pool.
+class q8_inputs {
+public:
+    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs)
+        : vnni_(cpu_has_avx512_vnni()) {
+        thread_local std::vector<uint8_t> buffers[2];
+        for (const auto& o : outs) {
+            if (!dtype_is_quantized(o.w->type)) continue;
+            const int32_t k = corr_k(o.w->type);
+            if (corr_k_[0] == k || corr_k_[1] == k) continue;
+            const int slot = corr_k_[0] < 0 ? 0 : 1;
+            corr_k_[slot] = k;
+            std::vector<uint8_t>& buf = buffers[slot];
+            buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols) + 64));
+            void* aligned = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+            const int64_t parts = std::min<int64_t>(n, int64_t(pool.size()));
+            pool.parallel_for(parts, [&](int64_t i) { quantize_activations(x, n, cols, k, aligned, n * i / parts, n * (i + 1) / parts); });
+            views_[slot] = quantize_activations(x, n, cols, k, aligned, 0, 0);  // the view only
+        }
+    }
+    void rows(const matrix& w, int64_t r0, int64_t r1, float* y) const {
+        const q8_activations& x = views_[corr_k_[0] == corr_k(w.type) ? 0 : 1];
+        (vnni_ ? matmul_rows_q8_avx512_vnni : matmul_rows_q8_avx2)(x, w, r0, r1, y);
+    }
+
+private:
+    int32_t corr_k(dtype t) const { return vnni_ ? q8_corr_k_avx512_vnni(t) : q8_corr_k_avx2(t); }
+    bool vnni_;
+    int32_t corr_k_[2] = {-1, -1};
+    q8_activations views_[2];
+};
+
+// Rows [r0, r1) of quantized `w` widened to BF16 in a buffer of the worker, then the BF16
+// dot-product kernel against x_bf16; its output [n, r1 - r0] is copied into y [n, w.rows].
+void quantized_rows_via_bf16(const uint16_t* x_bf16, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    thread_local std::vector<uint16_t> w_bf16;
+    thread_local std::vector<float> y_tile;
+    const int64_t tile_rows = r1 - r0;
+    w_bf16.resize(static_cast<size_t>(tile_rows * w.cols));
+    y_tile.resize(static_cast<size_t>(n * tile_rows));
+    dequantize_rows_bf16_avx512(w, r0, r1, w_bf16.data());
+    const matrix tile{dtype::bf16, w_bf16.data(), tile_rows, w.cols};
+    matmul_rows_bf16dot_avx512(x_bf16, n, tile, 0, tile_rows, y_tile.data());
+    for (int64_t t = 0; t < n; ++t) {
+        std::memcpy(y + t * w.rows + r0, y_tile.data() + t * tile_rows, static_cast<size_t>(tile_rows) * sizeof(float));
+    }
+}
+
+}  // namespace
+
+quant_batch_path default_quant_batch_path(int64_t n) {
+    // Measured in docs/QUANTIZATION.md (bench-kernels BM_QuantBatchPath).
+    constexpr int64_t kBf16MinTokens = 2;  // bf16 ran 2–4× the int8 path from 4 tokens up
+    return cpu_has_avx512_bf16() && n >= kBf16MinTokens ? quant_batch_path::bf16 : quant_batch_path::int8;
+}
+
+void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs) {
+    matmul(pool, x, n, outs, default_quant_batch_path(n));
+}
+
+void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path) {
+    const std::vector<task> tasks = split_rows(pool, outs);
     const int64_t cols = outs.begin()->w->cols;
-    if (bf16 && cpu_has_avx512_bf16()) {
-        // AVX-512 BF16: round the activations to BF16 once, then use dot-product instructions
-        // (the precision BF16 checkpoints are trained and served at).
-        thread_local std::vector<uint16_t> x_bf16;
-        x_bf16.resize(static_cast<size_t>(n * cols));
-        to_bf16_avx512(x, n * cols, x_bf16.data());
-        // The pointer, not the thread_local: a worker naming x_bf16 would see its own (empty) one.
-        const uint16_t* xb = x_bf16.data();
-        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { matmul_rows_bf16dot_avx512(xb, n, w, r0, r1, y); });
-    } else if (bf16 && !cpu_has_avx512()) {
-        // AVX2: reorder the activations once so the kernel widens weights cheaply.
-        thread_local std::vector<float> x_pairs;
+    bool any_bf16 = false, any_quantized = false;
+    for (const auto& o : outs) {
+        any_bf16 |= o.w->type == dtype::bf16;
+        any_quantized |= dtype_is_quantized(o.w->type);
+    }
+    const bool bf16_dot = cpu_has_avx512_bf16();
+    const bool quant_via_bf16 = any_quantized && path == quant_batch_path::bf16 && bf16_dot;
+    // AVX-512 BF16: the activations rounded to BF16 once, for BF16 weights (the precision BF16
+    // checkpoints are trained and served at) and for quantized weights widened to BF16.
+    const uint16_t* x_bf16 = (any_bf16 && bf16_dot) || quant_via_bf16 ? bf16_activations(x, n, cols) : nullptr;
+    // AVX2 BF16: the activations reordered once so the kernel widens weights cheaply.
+    thread_local std::vector<float> x_pairs;
+    if (any_bf16 && !cpu_has_avx512()) {
         x_pairs.resize(static_cast<size_t>(n * bf16_pair_columns(cols)));
         to_bf16_pairs(x, n, cols, x_pairs.data());
-        const float* xp = x_pairs.data();  // as above
-        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { matmul_rows_bf16_pairs_avx2(xp, x, n, w, r0, r1, y); });
-    } else {
-        run([&](const matrix& w, int64_t r0, int64_t r1, float* y) { plain(x, n, w, r0, r1, y); });
     }
+    const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
+    std::optional<q8_inputs> xq;
+    if (any_quantized && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs);
+
+    const matmul_rows_fn plain = rows_kernel();
+    pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
+        const task& t = tasks[static_cast<size_t>(i)];
+        const matrix& w = *t.out->w;
+        if (dtype_is_quantized(w.type)) {
+            if (quant_via_bf16) {
+                quantized_rows_via_bf16(x_bf16, n, w, t.r0, t.r1, t.out->y);
+            } else {
+                xq->rows(w, t.r0, t.r1, t.out->y);
+            }
+        } else if (w.type == dtype::bf16 && bf16_dot) {
+            matmul_rows_bf16dot_avx512(x_bf16, n, w, t.r0, t.r1, t.out->y);
+        } else if (w.type == dtype::bf16 && !cpu_has_avx512()) {
+            matmul_rows_bf16_pairs_avx2(xp, x, n, w, t.r0, t.r1, t.out->y);
+        } else {
+            plain(x, n, w, t.r0, t.r1, t.out->y);
+        }
+    });
 }
 
 }  // namespace olm

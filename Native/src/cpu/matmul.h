@@ -1,4 +1,5 @@
-// matmul.h: y = x · Wᵀ for weights in their stored dtype (F32, F16, BF16 converted in registers).
+// matmul.h: y = x · Wᵀ for weights in their stored dtype (F32, F16, BF16 converted in registers;
+// Q8_0 and Q4_0 against activations quantized to 8 bits per 32-block, docs/QUANTIZATION.md).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,14 @@ struct matmul_out {
 // For each target: y[t, r] = sum_k x[t, k] * w[r, k]. All targets share x: [n, cols].
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs);
 
+// How quantized weights meet several tokens: int8 (activations quantized to Q8 per block, integer
+// dot products: what decode always uses) or bf16 (rows widened to BF16 in the worker's cache, then
+// the BF16 dot-product kernel; AVX-512 BF16 only, else int8). default_quant_batch_path is the
+// measured choice (docs/QUANTIZATION.md); the overload takes it explicitly, for benchmarks.
+enum class quant_batch_path { int8, bf16 };
+quant_batch_path default_quant_batch_path(int64_t n);
+void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path);
+
 // Rows [r0, r1) of y for all n tokens; one implementation per instruction set.
 using matmul_rows_fn = void (*)(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 void matmul_rows_avx2(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
@@ -35,5 +44,35 @@ void matmul_rows_bf16_pairs_avx2(const float* x_pairs, const float* x, int64_t n
 void matmul_rows_bf16dot_avx512(const uint16_t* x_bf16, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y);
 // out[i] = bf16(x[i]) with round-to-nearest-even, n floats.
 void to_bf16_avx512(const float* x, int64_t n, uint16_t* out);
+
+// Activations quantized per 32-block for the quantized-weight kernels: x[t, 32b + i] ≈ d · qs[i].
+// Each block also carries `corr`, 8 int32 lanes of −k · sum(qs) that the kernels add to their 8
+// partial dot products, k set by the weight encoding: the kernels compute with unsigned weights
+// (Q4_0: q = value + 8; Q8_0 on VNNI: q = value + 128), whose excess is k · 8 · sum(qs).
+struct q8_activations {
+    int64_t n = 0;             // tokens
+    int64_t blocks = 0;        // blocks per token: cols / 32
+    const int8_t* qs = nullptr;     // [n, blocks, 32]
+    const int32_t* corr = nullptr;  // [n, blocks, 8]
+    const float* d = nullptr;       // [n, blocks, 8]: the block's scale in every lane
+};
+
+// Bytes quantize_activations needs for n tokens of `cols` (a multiple of 32).
+int64_t q8_activation_bytes(int64_t n, int64_t cols);
+// Quantizes tokens [t0, t1) of x: [n, cols] into `buffer` (q8_activation_bytes(n, cols) bytes, 64-byte
+// aligned) with d = amax / 127, round to nearest even, corr = −corr_k · sum(qs); returns the view.
+q8_activations quantize_activations(const float* x, int64_t n, int64_t cols, int32_t corr_k, void* buffer, int64_t t0,
+                                    int64_t t1);
+
+// Rows [r0, r1) of Q8_0 / Q4_0 `w` as BF16 (round to nearest even): out [r1 - r0, w.cols].
+void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out);
+
+// The corr_k a kernel needs for weights of `type`.
+int32_t q8_corr_k_avx2(dtype type);
+int32_t q8_corr_k_avx512_vnni(dtype type);
+// Rows [r0, r1) of y for Q8_0 / Q4_0 weights; x quantized with the corr_k above.
+using matmul_rows_q8_fn = void (*)(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
+void matmul_rows_q8_avx2(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
+void matmul_rows_q8_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
 
 }  // namespace olm

@@ -1,0 +1,167 @@
+// AVX-512 VNNI kernels for Q8_0 / Q4_0 weights against Q8 activations (matmul.h): two blocks per
+// 512-bit register, products summed by vpdpbusd (unsigned weight bytes × signed activation bytes)
+// into int32 lanes that start from the activations' correction (which cancels the unsigned offset).
+#include <immintrin.h>
+
+#include <cassert>
+#include <cstring>
+
+#include "matmul.h"
+#include "quant.h"
+
+namespace olm {
+
+namespace {
+
+constexpr int64_t kTokenChunk = 32;
+
+inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// Two consecutive weight blocks [b, b+1] as 64 unsigned bytes in element order, and their scales
+// (block b's in lanes 0..7, b+1's in lanes 8..15). The tail (an odd block count) uses 256-bit
+// halves of the same operations.
+template <dtype T>
+struct weight_pair {
+    __m512i u;
+    __m512 d;
+    void load(const uint8_t* block, int64_t bb) {
+        if constexpr (T == dtype::q8_0) {
+            const auto* a = reinterpret_cast<const block_q8_0*>(block);
+            const auto* b = reinterpret_cast<const block_q8_0*>(block + bb);
+            const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a->qs))),
+                                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs)), 1);
+            u = _mm512_xor_si512(s, _mm512_set1_epi8(static_cast<char>(0x80)));  // w + 128
+            d = _mm512_insertf32x8(_mm512_set1_ps(fp16_to_fp32(a->d)), _mm256_set1_ps(fp16_to_fp32(b->d)), 1);
+        } else {
+            const auto* a = reinterpret_cast<const block_q4_0*>(block);
+            const auto* b = reinterpret_cast<const block_q4_0*>(block + bb);
+            const __m256i ab = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b->qs)),
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(a->qs)));
+            // 128-bit lanes [a lo, b lo, a hi, b hi] → [a lo, a hi, b lo, b hi]
+            const __m512i nib = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
+            u = _mm512_and_si512(_mm512_shuffle_i64x2(nib, nib, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(0x0F));
+            d = _mm512_insertf32x8(_mm512_set1_ps(fp16_to_fp32(a->d)), _mm256_set1_ps(fp16_to_fp32(b->d)), 1);
+        }
+    }
+};
+
+template <dtype T>
+inline __m256i weight_bytes_256(const uint8_t* block, float* d) {
+    if constexpr (T == dtype::q8_0) {
+        const auto* a = reinterpret_cast<const block_q8_0*>(block);
+        *d = fp16_to_fp32(a->d);
+        return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a->qs)), _mm256_set1_epi8(static_cast<char>(0x80)));
+    } else {
+        const auto* a = reinterpret_cast<const block_q4_0*>(block);
+        *d = fp16_to_fp32(a->d);
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a->qs));
+        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+    }
+}
+
+// R rows × TT tokens from token t0; y[t, row + r].
+template <dtype T, int R, int TT>
+void block_tile(const q8_activations& x, const matrix& w, int64_t row, int64_t t0, float* y) {
+    const int64_t row_bytes = w.row_bytes(), bb = dtype_block_bytes(T);
+    const uint8_t* wr[R];
+    for (int r = 0; r < R; ++r) wr[r] = static_cast<const uint8_t*>(w.data) + (row + r) * row_bytes;
+    __m512 acc[R][TT];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= x.blocks; b += 2) {
+        weight_pair<T> wp[R];
+        for (int r = 0; r < R; ++r) wp[r].load(wr[r] + b * bb, bb);
+        if (R * TT == 1) _mm_prefetch(reinterpret_cast<const char*>(wr[0] + b * bb) + 1024, _MM_HINT_T0);
+        for (int t = 0; t < TT; ++t) {
+            const int64_t i = (t0 + t) * x.blocks + b;
+            const __m512i xv = _mm512_loadu_si512(x.qs + i * 32);
+            const __m512i corr = _mm512_loadu_si512(x.corr + i * 8);
+            const __m512 xd = _mm512_loadu_ps(x.d + i * 8);
+            for (int r = 0; r < R; ++r) {
+                const __m512i p = _mm512_dpbusd_epi32(corr, wp[r].u, xv);
+                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(xd, wp[r].d), acc[r][t]);
+            }
+        }
+    }
+    float tail[R][TT] = {};
+    if (b < x.blocks) {  // an odd block count: the last block alone
+        for (int r = 0; r < R; ++r) {
+            float d;
+            const __m256i u = weight_bytes_256<T>(wr[r] + b * bb, &d);
+            for (int t = 0; t < TT; ++t) {
+                const int64_t i = (t0 + t) * x.blocks + b;
+                const __m256i p = _mm256_dpbusd_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(x.corr + i * 8)), u,
+                                                      _mm256_load_si256(reinterpret_cast<const __m256i*>(x.qs + i * 32)));
+                const __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * x.d[i * 8]));
+                const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+                const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+                tail[r][t] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+            }
+        }
+    }
+    for (int t = 0; t < TT; ++t)
+        for (int r = 0; r < R; ++r) y[(t0 + t) * w.rows + row + r] = hsum512(acc[r][t]) + tail[r][t];
+}
+
+template <dtype T, int R>
+void row_tiles(const q8_activations& x, const matrix& w, int64_t row, int64_t t_begin, int64_t t_end, float* y) {
+    int64_t t = t_begin;
+    for (; t + 2 <= t_end; t += 2) block_tile<T, R, 2>(x, w, row, t, y);
+    if (t < t_end) block_tile<T, R, 1>(x, w, row, t, y);
+}
+
+template <dtype T>
+void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    if (x.n == 1) {
+        for (int64_t r = r0; r < r1; ++r) block_tile<T, 1, 1>(x, w, r, 0, y);
+        return;
+    }
+    for (int64_t tc = 0; tc < x.n; tc += kTokenChunk) {
+        const int64_t tc_end = tc + kTokenChunk < x.n ? tc + kTokenChunk : x.n;
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) row_tiles<T, 4>(x, w, r, tc, tc_end, y);
+        for (; r < r1; ++r) row_tiles<T, 1>(x, w, r, tc, tc_end, y);
+    }
+}
+
+}  // namespace
+
+void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
+    const int64_t bb = dtype_block_bytes(w.type), blocks = w.cols / 32;
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();
+        for (int64_t b = 0; b < blocks; ++b, out += 32) {
+            const uint8_t* block = row + b * bb;
+            __m512i q0, q1;  // elements 0..15 and 16..31 as int32
+            if (w.type == dtype::q8_0) {
+                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+                q0 = _mm512_cvtepi8_epi32(_mm256_castsi256_si128(q));
+                q1 = _mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1));
+            } else {
+                const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+                const __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+                q0 = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(v, mask), eight));
+                q1 = _mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), mask), eight));
+            }
+            uint16_t d16;
+            std::memcpy(&d16, block, 2);
+            const __m512 d = _mm512_set1_ps(fp16_to_fp32(d16));
+            const __m512bh lo_hi = _mm512_cvtne2ps_pbh(_mm512_mul_ps(_mm512_cvtepi32_ps(q1), d), _mm512_mul_ps(_mm512_cvtepi32_ps(q0), d));
+            _mm512_storeu_si512(out, reinterpret_cast<const __m512i&>(lo_hi));
+        }
+    }
+}
+
+int32_t q8_corr_k_avx512_vnni(dtype type) { return type == dtype::q4_0 ? 1 : 16; }
+
+void matmul_rows_q8_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    if (w.type == dtype::q8_0) {
+        rows<dtype::q8_0>(x, w, r0, r1, y);
+    } else {
+        assert(w.type == dtype::q4_0);
+        rows<dtype::q4_0>(x, w, r0, r1, y);
+    }
+}
+
+}  // namespace olm

@@ -1,0 +1,97 @@
+// quant-test-data.h: quantized weight matrices and activations for the quantized kernel tests
+// (test-quant.cpp, test-avx512-kernels.cpp), with double-precision references.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cpu/matmul.h"
+#include "kernel-test-data.h"
+#include "quant.h"
+
+namespace olm_test {
+
+// A random matrix quantized by the reference quantizer; `deq` is what its blocks decode to.
+struct quantized_matrix {
+    std::vector<uint8_t> blocks;
+    std::vector<float> deq;
+    olm::matrix m;
+    quantized_matrix(olm::dtype type, int64_t rows, int64_t cols, uint32_t seed) {
+        const std::vector<float> f = random_floats(size_t(rows * cols), seed);
+        blocks.resize(size_t(olm::dtype_row_bytes(type, cols) * rows));
+        olm::quantize_row(type, f.data(), blocks.data(), rows * cols);
+        deq.resize(f.size());
+        olm::dequantize_row(type, blocks.data(), deq.data(), rows * cols);
+        m = olm::matrix{type, blocks.data(), rows, cols};
+    }
+};
+
+// Activations quantized for a kernel, and what they decode to.
+struct q8_buffer {
+    std::vector<uint8_t> storage;
+    olm::q8_activations view;
+    std::vector<float> deq;  // [n, cols]
+    q8_buffer(const std::vector<float>& x, int64_t n, int64_t cols, int32_t corr_k)
+        : storage(size_t(olm::q8_activation_bytes(n, cols) + 64)) {
+        void* aligned = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+        view = olm::quantize_activations(x.data(), n, cols, corr_k, aligned, 0, n);
+        deq.resize(size_t(n * cols));
+        for (int64_t i = 0; i < n * cols; ++i) deq[size_t(i)] = view.d[i / 32 * 8] * float(view.qs[i]);
+        for (int64_t b = 0; b < n * cols / 32; ++b) {
+            int32_t sum = 0;
+            for (int i = 0; i < 32; ++i) sum += view.qs[b * 32 + i];
+            for (int l = 0; l < 8; ++l) EXPECT_EQ(view.corr[b * 8 + l], -corr_k * sum) << "corr of block " << b;
+        }
+    }
+};
+
+// y[t, r] for r in [r0, r1) against Σ deq_w · deq_x in double; rows outside stay NaN.
+inline void expect_quantized_rows_match(const q8_buffer& x, const quantized_matrix& w, int64_t r0, int64_t r1,
+                                        const std::vector<float>& y, const std::string& what) {
+    const int64_t cols = w.m.cols, rows = w.m.rows, n = x.view.n;
+    for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+            const float got = y[size_t(t * rows + r)];
+            if (r < r0 || r >= r1) {
+                ASSERT_TRUE(std::isnan(got)) << what << ": row " << r << " is outside [" << r0 << ", " << r1 << ")";
+                continue;
+            }
+            double ref = 0, magnitude = 0;
+            for (int64_t k = 0; k < cols; ++k) {
+                const double p = double(x.deq[size_t(t * cols + k)]) * w.deq[size_t(r * cols + k)];
+                ref += p;
+                magnitude += std::fabs(p);
+            }
+            ASSERT_NEAR(got, ref, 2e-6 * magnitude + 1e-6) << what << " t=" << t << " r=" << r;
+        }
+    }
+}
+
+// y = x · deq_wᵀ within the error of the path: x quantized to 8 bits per block (≤ amax/254 per
+// element), or (bf16) x and the weights rounded to BF16 (each ≤ 2^-9 relative).
+inline void expect_float_rows_match(const std::vector<float>& x, int64_t n, const quantized_matrix& w,
+                                    const std::vector<float>& y, const std::string& what, bool bf16 = false) {
+    const int64_t cols = w.m.cols, rows = w.m.rows;
+    for (int64_t t = 0; t < n; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+            double ref = 0, bound = 1e-5;
+            for (int64_t b = 0; b < cols / 32; ++b) {
+                double amax = 0;
+                for (int64_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(double(x[size_t(t * cols + b * 32 + i)])));
+                for (int64_t i = 0; i < 32; ++i) {
+                    const int64_t k = b * 32 + i;
+                    ref += double(x[size_t(t * cols + k)]) * w.deq[size_t(r * cols + k)];
+                    const double xw = std::fabs(w.deq[size_t(r * cols + k)]);
+                    bound += bf16 ? xw * std::fabs(double(x[size_t(t * cols + k)])) * 2.01 / 512 : xw * amax / 254 * 1.01;
+                }
+            }
+            ASSERT_NEAR(y[size_t(t * rows + r)], ref, bound) << what << " t=" << t << " r=" << r;
+        }
+    }
+}
+
+}  // namespace olm_test

@@ -1,0 +1,176 @@
+// test-quant.cpp: the Q8_0 / Q4_0 quantizer (src/quant.cpp) and the AVX2 quantized matmul kernels
+// (src/cpu/matmul-quant-avx2.cpp, and the matmul() dispatch on this CPU):
+// - bytes equal to tests/fixtures/quant (numpy, from llama.cpp's reference rules; see its README);
+// - a hand-worked block of each type;
+// - quantize → dequantize within the error the format allows;
+// - kernels against a double-precision reference over the dequantized weights and activations
+//   (the integer products are exact, so the tolerance is float rounding only), and matmul()
+//   against the float activations within the activation quantization error.
+// The AVX-512 VNNI kernel is tested in test-avx512-kernels.cpp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu-features.h"
+#include "cpu/matmul.h"
+#include "kernel-test-data.h"
+#include "orleansllm.h"
+#include "quant.h"
+#include "quant-test-data.h"
+#include "thread-pool.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using olm::dtype;
+using olm_test::quantized_matrix;
+using olm_test::random_floats;
+
+const fs::path fixture_root = fs::path(OLM_REPO_ROOT) / "tests" / "fixtures" / "quant";
+
+std::string read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(Quantizer, BytesMatchTheNumpyFixture) {
+    const std::string input = read_bytes(fixture_root / "input.f32");
+    ASSERT_EQ(input.size() % (32 * 4), 0u) << "missing or truncated " << (fixture_root / "input.f32");
+    const int64_t n = int64_t(input.size() / 4);
+    std::vector<float> x(static_cast<size_t>(n));
+    std::memcpy(x.data(), input.data(), input.size());
+    for (const auto& [type, file] : {std::pair{dtype::q8_0, "q8_0.bin"}, std::pair{dtype::q4_0, "q4_0.bin"}}) {
+        const std::string want = read_bytes(fixture_root / file);
+        ASSERT_EQ(int64_t(want.size()), olm::dtype_row_bytes(type, n)) << file;
+        std::string got(want.size(), '\0');
+        olm::quantize_row(type, x.data(), got.data(), n);
+        const int64_t bb = olm::dtype_block_bytes(type);
+        for (int64_t b = 0; b < n / 32; ++b) {
+            EXPECT_EQ(got.substr(size_t(b * bb), size_t(bb)), want.substr(size_t(b * bb), size_t(bb)))
+                << olm::dtype_name(type) << " block " << b << " differs from " << file;
+        }
+    }
+}
+
+TEST(Quantizer, Q4_0HandWorkedBlock) {
+    // x[i] = i − 16: the largest magnitude is x[0] = −16, so d = −16 / −8 = 2 and
+    // q = trunc(x / 2 + 8.5): x[0] → 0, x[1] = −15 → 1 (1.0), x[2] = −14 → 1 (1.5), ...,
+    // x[31] = 15 → 16, clamped to 15. Byte j = q[j] | q[j + 16] << 4.
+    std::vector<float> x(32);
+    for (int i = 0; i < 32; ++i) x[size_t(i)] = float(i - 16);
+    olm::block_q4_0 b{};
+    olm::quantize_row(dtype::q4_0, x.data(), &b, 32);
+    EXPECT_EQ(b.d, 0x4000) << "fp16 2.0";
+    for (int j = 0; j < 16; ++j) {
+        const int lo = int(std::trunc(float(j - 16) / 2 + 8.5f)), hi = std::min(15, int(std::trunc(float(j) / 2 + 8.5f)));
+        EXPECT_EQ(b.qs[j], lo | hi << 4) << "byte " << j;
+    }
+    EXPECT_EQ(b.qs[0], 0 | 8 << 4);
+    EXPECT_EQ(b.qs[15], 8 | 15 << 4) << "x[15] = −1 → 8, x[31] = 15 → 16 → 15";
+}
+
+TEST(Quantizer, Q8_0HandWorkedBlock) {
+    // amax = 127 → d = 1: q = round half away from zero: 2.5 → 3, −2.5 → −3, 0.49 → 0.
+    std::vector<float> x(32, 0.0f);
+    x[0] = 127.0f;
+    x[1] = 2.5f;
+    x[2] = -2.5f;
+    x[3] = 0.49f;
+    x[4] = -126.5f;
+    olm::block_q8_0 b{};
+    olm::quantize_row(dtype::q8_0, x.data(), &b, 32);
+    EXPECT_EQ(b.d, 0x3C00) << "fp16 1.0";
+    EXPECT_EQ(b.qs[0], 127);
+    EXPECT_EQ(b.qs[1], 3);
+    EXPECT_EQ(b.qs[2], -3);
+    EXPECT_EQ(b.qs[3], 0);
+    EXPECT_EQ(b.qs[4], -127);
+}
+
+TEST(Quantizer, RoundTripErrorWithinTheFormatsStep) {
+    for (const float scale : {1e-3f, 1.0f, 300.0f}) {
+        const std::vector<float> x = random_floats(32 * 64, 5, scale);
+        for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
+            std::vector<uint8_t> q(size_t(olm::dtype_row_bytes(type, int64_t(x.size()))));
+            olm::quantize_row(type, x.data(), q.data(), int64_t(x.size()));
+            std::vector<float> y(x.size());
+            olm::dequantize_row(type, q.data(), y.data(), int64_t(x.size()));
+            for (size_t b = 0; b < x.size() / 32; ++b) {
+                float amax = 0;
+                for (size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[b * 32 + i]));
+                // Q8_0: step amax/127, error ≤ step/2 plus the fp16 rounding of d (half an fp16 ulp:
+                // 2^-11 relative, or 2^-25 absolute for subnormal halves) times |q| ≤ 127. Q4_0: step
+                // amax/8; the element opposite the maximum may clamp from q = 16 to 15: a whole step.
+                const float step = type == dtype::q8_0 ? amax / 127 : amax / 8;
+                const float d_error = std::max(step / 2048, std::ldexp(1.0f, -25));
+                const float bound = type == dtype::q8_0 ? step / 2 + 127 * d_error : step + 8 * d_error;
+                for (size_t i = 0; i < 32; ++i) {
+                    ASSERT_LE(std::fabs(y[b * 32 + i] - x[b * 32 + i]), bound * 1.0001f)
+                        << olm::dtype_name(type) << " scale " << scale << " element " << b * 32 + i;
+                }
+            }
+        }
+    }
+}
+
+TEST(Quantizer, CApiQuantizesAndRejectsBadShapes) {
+    const std::vector<float> x = random_floats(4 * 64, 9);
+    const int64_t need = orleansllm_quantized_bytes(ORLEANSLLM_DTYPE_Q4_0, 4, 64);
+    ASSERT_EQ(need, 4 * 2 * 18);
+    std::vector<uint8_t> via_api(static_cast<size_t>(need)), direct(static_cast<size_t>(need));
+    ASSERT_EQ(orleansllm_quantize(ORLEANSLLM_DTYPE_Q4_0, x.data(), 4, 64, via_api.data(), need), ORLEANSLLM_OK);
+    olm::quantize_row(dtype::q4_0, x.data(), direct.data(), 4 * 64);
+    EXPECT_EQ(via_api, direct);
+    EXPECT_EQ(orleansllm_quantize(ORLEANSLLM_DTYPE_Q4_0, x.data(), 4, 48, via_api.data(), need), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(orleansllm_last_error()).find("multiple of 32"), std::string::npos) << orleansllm_last_error();
+    EXPECT_EQ(orleansllm_quantize(ORLEANSLLM_DTYPE_Q8_0, x.data(), 4, 64, via_api.data(), need), ORLEANSLLM_ERR_INVALID_ARGUMENT)
+        << "Q8_0 needs 4 · 2 · 34 bytes";
+    EXPECT_EQ(orleansllm_quantize(ORLEANSLLM_DTYPE_BF16, x.data(), 4, 64, via_api.data(), need), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(orleansllm_quantized_bytes(ORLEANSLLM_DTYPE_Q8_0, 3, 40), -1);
+    EXPECT_EQ(orleansllm_quantized_bytes(ORLEANSLLM_DTYPE_BF16, 3, 40), 3 * 40 * 2);
+}
+
+TEST(QuantKernels, Avx2RowsMatchTheDequantizedReference) {
+    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+        for (const int64_t cols : {32, 96, 256})  // one block, an odd count, many
+            for (const int64_t n : {1, 3, 37}) {
+                const int64_t rows = 13;
+                const quantized_matrix w(type, rows, cols, 7);
+                const std::vector<float> x = random_floats(size_t(n * cols), 11);
+                olm_test::q8_buffer xq(x, n, cols, olm::q8_corr_k_avx2(type));
+                std::vector<float> y(size_t(n * rows), NAN);
+                olm::matmul_rows_q8_avx2(xq.view, w.m, 2, 11, y.data());
+                olm_test::expect_quantized_rows_match(xq, w, 2, 11, y, olm::dtype_name(type) + std::string(" cols ") +
+                                                                           std::to_string(cols) + " n " + std::to_string(n));
+            }
+}
+
+TEST(QuantKernels, MatmulDispatchMatchesTheFloatReference) {
+    olm::thread_pool pool(2);
+    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+        for (const int64_t n : {1, 5, 40})
+            for (const auto path : {olm::quant_batch_path::int8, olm::quant_batch_path::bf16}) {
+                const int64_t rows = 70, cols = 160;
+                const quantized_matrix w(type, rows, cols, 3), w2(type, 20, cols, 4);
+                const std::vector<float> x = random_floats(size_t(n * cols), 12);
+                std::vector<float> y(size_t(n * rows)), y2(size_t(n * 20));
+                olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}}, path);
+                // The bf16 path runs only on AVX-512 BF16 CPUs; elsewhere it is the int8 one.
+                const bool bf16 = path == olm::quant_batch_path::bf16 && olm::cpu_has_avx512_bf16();
+                const std::string what = std::string(olm::dtype_name(type)) + " n " + std::to_string(n) + (bf16 ? " bf16" : " int8");
+                olm_test::expect_float_rows_match(x, n, w, y, what, bf16);
+                olm_test::expect_float_rows_match(x, n, w2, y2, what + " second output", bf16);
+            }
+}
+
+TEST(QuantKernels, DefaultBatchPathIsInt8ForDecode) {
+    EXPECT_EQ(olm::default_quant_batch_path(1), olm::quant_batch_path::int8);
+}
+
+}  // namespace
