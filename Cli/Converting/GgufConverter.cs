@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using OrleansLlm.Cli.ModelMaking;
 using OrleansLlm.Gguf;
 using OrleansLlm.Tokenizers;
 using OrleansLlm.Tokenizers.Gguf;
@@ -9,7 +11,8 @@ internal sealed record ConvertRequest(string ModelDirectory, string OutPath, boo
 
 /// <summary>
 /// Converts a Hugging Face model folder (config.json, safetensors, tokenizer files) to one GGUF file
-/// as docs/GGUF.md lays it out: tensors renamed and kept in their stored type (F32, F16, BF16),
+/// as docs/GGUF.md lays it out: tensors renamed and kept in their stored type (F32, F16, BF16;
+/// 1-D tensors, norms and biases, widened to F32 as llama.cpp expects),
 /// Q/K rows permuted for `llama`, `rope_freqs.weight` for llama3 rope scaling, no `output.weight`
 /// when the embeddings are tied, model and tokenizer metadata. <see cref="Prepare"/> checks
 /// everything that can be refused before <see cref="Write"/> writes a byte; the file is written
@@ -176,6 +179,18 @@ internal sealed class GgufConverter
                     $"tensor {hfName} has {source.Shape[0]} rows, not {permuteHeads} heads × head_dim {config.HeadDim}");
             }
             var dimensions = source.Shape.Reverse().Select(d => (ulong)d).ToArray();
+            if (dimensions.Length == 1 && type != GgufTensorType.F32)
+            {
+                // llama.cpp computes with norms and biases in float32 and aborts on a BF16 one (its
+                // own converter writes every 1-D tensor as F32): widen them, exactly.
+                var data = ToFloat32(source, type);
+                if (permuteHeads > 0)
+                {
+                    data = QkRowPermutation.Apply(data, permuteHeads, config.HeadDim, sizeof(float));
+                }
+                _tensors.Add(new PlannedTensor(ggufName, dimensions, GgufTensorType.F32, null, 0, data));
+                return;
+            }
             _tensors.Add(new PlannedTensor(ggufName, dimensions, type, source, permuteHeads, null));
         }
 
@@ -246,6 +261,25 @@ internal sealed class GgufConverter
         _metadata.Set($"{a}.attention.layer_norm_rms_epsilon", GgufValue.Of((float)config.RmsNormEps));
         _metadata.Set($"{a}.rope.freq_base", GgufValue.Of((float)config.RopeTheta));
         _metadata.Set($"{a}.vocab_size", GgufValue.Of((uint)config.VocabSize));
+    }
+
+    /// <summary>A 16-bit vector's values as little-endian float32 bytes (exact: both widen losslessly).</summary>
+    private static byte[] ToFloat32(SafetensorsTensor source, GgufTensorType type)
+    {
+        var stored = new byte[source.ByteSize];
+        using (var file = new FileStream(source.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1))
+        {
+            file.Position = source.DataBegin;
+            file.ReadExactly(stored);
+        }
+        var result = new byte[stored.Length * 2];
+        for (int i = 0; i < stored.Length / 2; i++)
+        {
+            ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(stored.AsSpan(i * 2));
+            float value = type == GgufTensorType.BF16 ? FloatConversion.FromBFloat16Bits(bits) : FloatConversion.FromHalfBits(bits);
+            BinaryPrimitives.WriteSingleLittleEndian(result.AsSpan(i * 4), value);
+        }
+        return result;
     }
 
     /// <summary>llama_ftype from the type most matrices have: 0 all F32, 1 mostly F16, 32 mostly BF16.</summary>

@@ -66,6 +66,30 @@ public sealed class ConvertCommandTests : IDisposable
         return bytes;
     }
 
+    /// <summary>16-bit values as float32 bytes, each widened on its own (an independent check of the converter's widening).</summary>
+    private static byte[] Widen(byte[] halves, bool bf16)
+    {
+        var result = new byte[halves.Length * 2];
+        for (int i = 0; i < halves.Length / 2; i++)
+        {
+            ushort bits = BitConverter.ToUInt16(halves, i * 2);
+            float value = bf16 ? BitConverter.Int32BitsToSingle(bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
+            BitConverter.GetBytes(value).CopyTo(result, i * 4);
+        }
+        return result;
+    }
+
+    [Fact]
+    public void Bf16_norms_are_written_as_f32_with_the_same_values()
+    {
+        string dir = MakeTiny();
+        var file = Convert(dir);
+        var norm = file.Tensor("blk.1.attn_norm.weight")!;
+        Assert.Equal(GgufTensorType.F32, norm.Type);
+        Assert.Equal(Widen(SourceBytes(dir, "model.layers.1.input_layernorm.weight"), bf16: true), file.ReadTensorBytes(norm));
+        Assert.Equal(GgufTensorType.F32, file.Tensor("output_norm.weight")!.Type);
+    }
+
     [Fact]
     public void Tiny_llama_converts_with_every_tensor_and_the_config_metadata()
     {
@@ -75,7 +99,8 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(2 * 9 + 3, file.Tensors.Count);
         foreach (var tensor in file.Tensors)
         {
-            Assert.Equal(GgufTensorType.BF16, tensor.Type);
+            // matrices keep BF16; norms (1-D) are widened to F32, as llama.cpp requires
+            Assert.Equal(tensor.Dimensions.Count == 1 ? GgufTensorType.F32 : GgufTensorType.BF16, tensor.Type);
             Assert.Equal(0ul, tensor.Offset % 32);
         }
         Assert.Equal(new ulong[] { (ulong)p.HiddenSize, (ulong)p.VocabSize }, file.Tensor("token_embd.weight")!.Dimensions);
@@ -163,7 +188,10 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(1L, file.Metadata.GetInteger("general.file_type"));
         Assert.Equal(GgufTensorType.F16, file.Tensor("blk.0.attn_q.weight")!.Type);
         Assert.Equal(SourceBytes(dir, "model.layers.0.self_attn.q_proj.weight"), file.ReadTensorBytes(file.Tensor("blk.0.attn_q.weight")!));
-        Assert.Equal(SourceBytes(dir, "model.layers.1.self_attn.k_proj.bias"), file.ReadTensorBytes(file.Tensor("blk.1.attn_k.bias")!));
+        // 1-D tensors are widened to F32 with the same values
+        var bias = file.Tensor("blk.1.attn_k.bias")!;
+        Assert.Equal(GgufTensorType.F32, bias.Type);
+        Assert.Equal(Widen(SourceBytes(dir, "model.layers.1.self_attn.k_proj.bias"), bf16: false), file.ReadTensorBytes(bias));
         Assert.Equal(2 * 12 + 3, file.Tensors.Count);
     }
 
