@@ -24,25 +24,26 @@ internal static class BenchPeerCommand
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(model)!;
+            var error = r.InvocationConfiguration.Error;
             if (!File.Exists(path))
             {
-                await Console.Error.WriteLineAsync($"error: model file {path} does not exist").ConfigureAwait(false);
+                await error.WriteLineAsync($"error: model file {path} does not exist").ConfigureAwait(false);
                 return 1;
             }
             if (r.GetValue(threads) < 0)
             {
-                await Console.Error.WriteLineAsync("error: --threads must be 0 or more").ConfigureAwait(false);
+                await error.WriteLineAsync("error: --threads must be 0 or more").ConfigureAwait(false);
                 return 1;
             }
             var executable = FindExecutable(AppContext.BaseDirectory, Environment.GetEnvironmentVariable(PathVariable));
             if (executable is null)
             {
-                await Console.Error.WriteLineAsync(
+                await error.WriteLineAsync(
                     $"error: the peer benchmark ({ExecutableName}) is missing: build it with `dotnet build OrleansLlm.sln -c Release` " +
                     $"(project Benchmarks/PeerBench) or set {PathVariable} to its path").ConfigureAwait(false);
                 return 1;
             }
-            return await RunAsync(executable, path, r.GetValue(threads), ct).ConfigureAwait(false);
+            return await RunAsync(executable, path, r.GetValue(threads), r.InvocationConfiguration.Output, ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -70,7 +71,7 @@ internal static class BenchPeerCommand
         return candidates.Select(c => Path.Combine(c, ExecutableName + ".dll")).FirstOrDefault(File.Exists);
     }
 
-    private static async Task<int> RunAsync(string executable, string model, int threads, CancellationToken ct)
+    private static async Task<int> RunAsync(string executable, string model, int threads, TextWriter output, CancellationToken ct)
     {
         var isAssembly = executable.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var start = new ProcessStartInfo(isAssembly ? "dotnet" : executable) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -86,9 +87,9 @@ internal static class BenchPeerCommand
         try
         {
             // stderr (progress, errors) goes straight to ours; stdout is the JSON.
-            var output = await process.StandardOutput.ReadToEndAsync(ct).ConfigureAwait(false);
+            var json = await process.StandardOutput.ReadToEndAsync(ct).ConfigureAwait(false);
             await process.WaitForExitAsync(ct).ConfigureAwait(false);
-            Console.Write(output);
+            await output.WriteAsync(json).ConfigureAwait(false);
             return process.ExitCode;
         }
         catch (OperationCanceledException)
