@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchTokenizerCommand.Create());
         bench.Subcommands.Add(BenchClusterCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchPeerCommand.Create());
         return bench;
     }
 }

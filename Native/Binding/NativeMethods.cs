@@ -17,6 +17,9 @@ internal static partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_cpu_features")]
     internal static partial nint CpuFeatures();
 
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_read_bandwidth_measure")]
+    internal static partial int ReadBandwidthMeasure(int nThreads, long bufferBytes, int nPasses, out ReadBandwidthNative result);
+
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_model_default_params")]
     internal static partial ModelParams ModelDefaultParams();
 
@@ -61,6 +64,18 @@ internal static partial class NativeMethods
             throw new NativeException((NativeStatus)status, Marshal.PtrToStringUTF8(LastError()) ?? "");
         }
     }
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ReadBandwidthNative
+{
+    public double BestBytesPerS;
+    public double MedianBytesPerS;
+    public double WorstBytesPerS;
+    public long BufferBytes;
+    public long LlcBytes;
+    public int NThreads;
+    public int NPasses;
 }
 
 [StructLayout(LayoutKind.Sequential)]

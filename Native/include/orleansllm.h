@@ -46,6 +46,28 @@ ORLEANSLLM_API const char* orleansllm_status_name(int32_t status);
 ORLEANSLLM_API const char* orleansllm_cpu_features(void);
 
 // ---------------------------------------------------------------------------------------------
+// read bandwidth: the roofline decode is compared with (one decoded token streams every weight)
+
+typedef struct orleansllm_read_bandwidth {
+    double best_bytes_per_s;    // the fastest pass
+    double median_bytes_per_s;
+    double worst_bytes_per_s;   // the slowest pass: (best - worst) / median is the probe's spread
+    int64_t buffer_bytes;       // bytes read per pass
+    int64_t llc_bytes;          // the last-level cache the buffer was sized against; 0 = unknown
+    int32_t n_threads;
+    int32_t n_passes;
+} orleansllm_read_bandwidth;
+
+// Measures the machine's sustained read bandwidth: `n_threads` threads (0 = all cores; the
+// engine's thread pool) read a buffer of `buffer_bytes` (0 = max(1 GiB, 8 x the last-level cache))
+// held like the weights (anonymous memory, transparent huge pages), `n_passes` times (1..1000)
+// after one uncounted pass. Takes about n_passes x buffer_bytes / bandwidth seconds.
+// INVALID_ARGUMENT for a count out of range, OUT_OF_MEMORY when the buffer cannot be mapped.
+// Thread-safe (each call has its own buffer and threads).
+ORLEANSLLM_API int32_t orleansllm_read_bandwidth_measure(int32_t n_threads, int64_t buffer_bytes, int32_t n_passes,
+                                                         orleansllm_read_bandwidth* out_result);
+
+// ---------------------------------------------------------------------------------------------
 // model
 
 typedef struct orleansllm_model_params {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "c-api-handles.h"
 #include "context.h"
@@ -10,6 +11,7 @@
 #include "model.h"
 #include "orleansllm.h"
 #include "quant.h"
+#include "read-bandwidth.h"
 #include "status.h"
 
 namespace {
@@ -25,6 +27,27 @@ void require(bool condition, const std::string& message) {
 extern "C" {
 
 const char* orleansllm_cpu_features(void) { return olm::cpu_feature_level(); }
+
+int32_t orleansllm_read_bandwidth_measure(int32_t n_threads, int64_t buffer_bytes, int32_t n_passes,
+                                          orleansllm_read_bandwidth* out_result) {
+    return olm::guard([&] {
+        require(out_result != nullptr, "out_result must not be NULL");
+        require(n_threads >= 0 && n_threads <= kMaxThreads, "n_threads must be in [0, 256]");
+        require(buffer_bytes >= 0 && buffer_bytes <= (int64_t(1) << 40), "buffer_bytes must be in [0, 1 TiB]");
+        require(n_passes >= 1 && n_passes <= 1000, "n_passes must be in [1, 1000]");
+        int32_t threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+        olm::read_bandwidth_result r = olm::measure_read_bandwidth(threads, buffer_bytes, n_passes);
+        orleansllm_read_bandwidth out{};
+        out.best_bytes_per_s = r.best_bytes_per_s;
+        out.median_bytes_per_s = r.median_bytes_per_s;
+        out.worst_bytes_per_s = r.worst_bytes_per_s;
+        out.buffer_bytes = r.buffer_bytes;
+        out.llc_bytes = r.llc_bytes;
+        out.n_threads = r.n_threads;
+        out.n_passes = r.n_passes;
+        *out_result = out;
+    });
+}
 
 orleansllm_model_params orleansllm_model_default_params(void) {
     orleansllm_model_params p;

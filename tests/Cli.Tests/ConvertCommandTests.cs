@@ -66,6 +66,30 @@ public sealed class ConvertCommandTests : IDisposable
         return bytes;
     }
 
+    /// <summary>16-bit values as float32 bytes, each widened on its own (an independent check of the converter's widening).</summary>
+    private static byte[] Widen(byte[] halves, bool bf16)
+    {
+        var result = new byte[halves.Length * 2];
+        for (int i = 0; i < halves.Length / 2; i++)
+        {
+            ushort bits = BitConverter.ToUInt16(halves, i * 2);
+            float value = bf16 ? BitConverter.Int32BitsToSingle(bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
+            BitConverter.GetBytes(value).CopyTo(result, i * 4);
+        }
+        return result;
+    }
+
+    [Fact]
+    public void Bf16_norms_are_written_as_f32_with_the_same_values()
+    {
+        string dir = MakeTiny();
+        var file = Convert(dir);
+        var norm = file.Tensor("blk.1.attn_norm.weight")!;
+        Assert.Equal(GgufTensorType.F32, norm.Type);
+        Assert.Equal(Widen(SourceBytes(dir, "model.layers.1.input_layernorm.weight"), bf16: true), file.ReadTensorBytes(norm));
+        Assert.Equal(GgufTensorType.F32, file.Tensor("output_norm.weight")!.Type);
+    }
+
     [Fact]
     public void Tiny_llama_converts_with_every_tensor_and_the_config_metadata()
     {

@@ -20,6 +20,9 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(88, Unsafe.SizeOf<EngineStatsNative>());
         Assert.Equal(4, Unsafe.SizeOf<ContextParams>());
         Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(48, Unsafe.SizeOf<ReadBandwidthNative>());
+        Assert.Equal(24, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.BufferBytes)));
+        Assert.Equal(40, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.NThreads)));
         Assert.Equal(16, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.ParentHash)));
         Assert.Equal(32, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.HasParent)));
     }

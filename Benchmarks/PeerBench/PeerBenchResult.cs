@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+
+namespace OrleansLlm.PeerBench;
+
+/// <summary>One figure measured on both engines; <c>Ratio</c> is ours / llama.cpp (above 1: we are faster).</summary>
+internal sealed record Comparison(double OursTokensPerS, double LlamaCppTokensPerS, double Ratio)
+{
+    public static Comparison Of(double ours, double llamaCpp) => new(Round(ours), Round(llamaCpp), Math.Round(ours / llamaCpp, 3));
+
+    private static double Round(double value) => Math.Round(value, 2);
+}
+
+internal sealed record BatchedComparison(int Sequences, int PromptTokens, int DecodeSteps, Comparison TotalTokensPerS);
+
+internal sealed record ModelFigures(string File, string Architecture, string WeightDtype, int VocabSize, int Layers, int HiddenSize,
+    long WeightBytes);
+
+/// <summary>Everything `orleansllm bench peer --json` prints.</summary>
+internal sealed record PeerBenchResult(
+    ModelFigures Model,
+    int Threads,
+    string CpuModel,
+    IReadOnlyList<string> CpuFeatures,
+    string OursKernels,
+    LlamaCppBuild LlamaCpp,
+    int PrefillTokens,
+    Comparison Prefill,
+    int DecodeTokens,
+    Comparison Decode,
+    IReadOnlyList<BatchedComparison> BatchedDecode,
+    LogitsAgreement Logits);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(PeerBenchResult))]
+internal sealed partial class PeerBenchJson : JsonSerializerContext;
