@@ -32,6 +32,9 @@ struct engine_params {
     int32_t n_threads = 0;                      // 0 = the model's thread pool
     bool enable_prefix_caching = true;
     bool record_logits = false;                 // tests: copy each sampled row's raw logits into the output
+    backend_kind backend = backend_kind::cpu;
+    int32_t device_index = 0;                   // cuda: which device
+    float gpu_memory_fraction = 0.9f;           // cuda: share of device memory for weights, workspace and K/V
 };
 
 struct request_output {
@@ -96,6 +99,7 @@ public:
     int32_t max_model_len() const { return max_model_len_; }
     int32_t block_size_tokens() const { return params_.block_size_tokens; }
     int32_t n_blocks() const { return n_blocks_; }
+    const char* backend_name() const { return backend_->name(); }
 
 private:
     // Moves queued adds into the scheduler and finishes queued aborts (reported in `result`).
@@ -106,9 +110,10 @@ private:
 
     const model& model_;
     engine_params params_;
+    std::unique_ptr<thread_pool> own_pool_;
+    std::unique_ptr<forward_backend> backend_;
     int32_t n_blocks_ = 0;
     int32_t max_model_len_ = 0;
-    std::unique_ptr<thread_pool> own_pool_;
     kv_cache_manager kv_;
     scheduler scheduler_;
     std::unique_ptr<model_runner> runner_;

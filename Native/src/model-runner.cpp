@@ -4,9 +4,8 @@
 
 namespace olm {
 
-model_runner::model_runner(const model& m, int32_t n_blocks, int32_t block_size_tokens, thread_pool& pool)
-    : model_(m), pool_(pool), kv_(m, n_blocks, block_size_tokens), vocab_size_(m.config.vocab_size),
-      batch_(block_size_tokens) {}
+model_runner::model_runner(const model& m, forward_backend& backend, int32_t block_size_tokens)
+    : backend_(backend), vocab_size_(m.config.vocab_size), batch_(block_size_tokens) {}
 
 void model_runner::run(const scheduler_output& out) {
     batch_.clear();
@@ -24,7 +23,7 @@ void model_runner::run(const scheduler_output& out) {
     const batch_view b = batch_.view();
     logits_.resize(size_t(b.n_logits) * size_t(vocab_size_));
     if (b.n_tokens == 0) return;
-    forward(model_, kv_, b, pool_, logits_.data());
+    backend_.forward(b, logits_.data());
 }
 
 }  // namespace olm

@@ -1,20 +1,20 @@
 // model-runner.h: turns a scheduled batch into a batch_view (through batch_builder, like the
-// single-sequence context) and runs the forward pass.
+// single-sequence context) and runs the forward pass on a backend (backend.h).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "backend.h"
 #include "batch.h"
-#include "forward.h"
 #include "scheduler.h"
 
 namespace olm {
 
 class model_runner {
 public:
-    // Owns the paged K/V storage of n_blocks blocks. `m` and `pool` must outlive the runner.
-    model_runner(const model& m, int32_t n_blocks, int32_t block_size_tokens, thread_pool& pool);
+    // Runs on `backend`, whose K/V storage is already allocated. Both must outlive the runner.
+    model_runner(const model& m, forward_backend& backend, int32_t block_size_tokens);
 
     // Computes the scheduled tokens. Afterwards logits_row(i) is the row of logits() for the
     // i-th scheduled request when its last scheduled token is its last token (so a next token
@@ -25,9 +25,7 @@ public:
     const float* logits(int32_t row) const { return logits_.data() + int64_t(row) * vocab_size_; }
 
 private:
-    const model& model_;
-    thread_pool& pool_;
-    kv_storage kv_;
+    forward_backend& backend_;
     int32_t vocab_size_;
     batch_builder batch_;                 // reused across steps
     std::vector<int32_t> seq_logits_row_;
