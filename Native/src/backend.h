@@ -41,12 +41,14 @@ public:
 // `m` and `pool` must outlive the backend.
 std::unique_ptr<forward_backend> make_cpu_backend(const model& m, thread_pool& pool);
 
-// Uploads the weights to the device. Throws olm::error: ORLEANSLLM_ERR_UNSUPPORTED "built without
-// CUDA" when the library was built without it, "no CUDA device" when none is visible,
+// Uploads the weights to the device, through the plugin liborleansllm-cuda.so (cuda-loader.cpp).
+// Throws olm::error: ORLEANSLLM_ERR_UNSUPPORTED "built without CUDA" when the library was built
+// without it, "cannot load liborleansllm-cuda.so" when the plugin or the CUDA libraries are
+// missing, "no CUDA device" when none is visible,
 // INVALID_ARGUMENT for a bad device index or fraction, OUT_OF_MEMORY when the weights do not fit.
 std::unique_ptr<forward_backend> make_cuda_backend(const model& m, const cuda_backend_params& params);
 
-// True when the library was built with the CUDA backend and a device is visible.
+// True when the CUDA plugin loads and a device is visible.
 bool cuda_device_available();
 
 }  // namespace olm

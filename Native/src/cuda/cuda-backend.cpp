@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "cpu/ops.h"
+#include "cuda/cuda-backend.h"
 #include "cuda/cuda-check.h"
 #include "cuda/gemm.h"
 #include "cuda/ops.h"
@@ -377,14 +378,16 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
 
 }  // namespace
 
-bool cuda_device_available() {
+namespace cuda {
+
+bool device_available() {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) cudaGetLastError();
     return e == cudaSuccess && count > 0;
 }
 
-std::unique_ptr<forward_backend> make_cuda_backend(const model& m, const cuda_backend_params& params) {
+std::unique_ptr<forward_backend> make_backend(const model& m, const cuda_backend_params& params) {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
@@ -398,5 +401,7 @@ std::unique_ptr<forward_backend> make_cuda_backend(const model& m, const cuda_ba
     }
     return std::make_unique<cuda_backend>(m, params);
 }
+
+}  // namespace cuda
 
 }  // namespace olm
