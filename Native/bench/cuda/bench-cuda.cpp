@@ -7,6 +7,7 @@
 //
 //   bench-cuda [--scenario all|device|decode|llama-throughput|qwen3-throughput] [--requests N]
 //              [--qwen3-requests N] [--out FILE] [--tiny]
+//   bench-cuda --hf-logits DIR [--out FILE]   (full-model logits vs HF transformers, tiny models)
 // --tiny swaps the model shapes for small ones (a smoke run of the whole program).
 #include <cuda_runtime_api.h>
 
@@ -24,6 +25,8 @@
 
 #include "cuda/cuda-check.h"
 #include "cuda/gemm.h"
+#include "batch.h"
+#include "backend.h"
 #include "engine.h"
 #include "model.h"
 #include "random-model.h"
@@ -206,20 +209,93 @@ json bench_llama_throughput(const olm::model& m, int32_t n_requests, int32_t in_
     return j;
 }
 
+// Request i's input and output lengths, uniform in [lo, hi]: splitmix64 of (1000 + i) and
+// (5000 + i), so that scripts/gpu/hf_baseline.py draws the very same requests.
+int32_t request_length(uint64_t key, int32_t lo, int32_t hi) {
+    return lo + int32_t(olm::testing::detail::splitmix64(key) % uint64_t(hi - lo + 1));
+}
+
 json bench_qwen3_throughput(const olm::model& m, int32_t n_requests, int32_t lo, int32_t hi) {
     std::mt19937 rng(3);
-    std::uniform_int_distribution<int32_t> len(lo, hi);
     std::vector<std::vector<int32_t>> prompts;
     std::vector<int32_t> outputs;
     for (int32_t i = 0; i < n_requests; ++i) {
-        prompts.push_back(random_prompt(rng, len(rng), m.config.vocab_size));
-        outputs.push_back(len(rng));
+        prompts.push_back(random_prompt(rng, request_length(1000 + uint64_t(i), lo, hi), m.config.vocab_size));
+        outputs.push_back(request_length(5000 + uint64_t(i), lo, hi));
     }
     json j = run_offline(m, prompts, outputs, 256, 8192);
     j["length_range"] = {lo, hi};
-    // The lengths, so that the HF baseline runs the same requests.
-    j["seed"] = 3;
+    j["lengths"] = "input 100 + splitmix64(1000 + i) % 925, output 100 + splitmix64(5000 + i) % 925";
     return j;
+}
+
+// Full-model logits of each tiny HF model under `dir` (written by hf_baseline.py tiny-models:
+// config.json, model.safetensors, hf-logits.json with prompts and HF's float32 logits), from
+// the CUDA and the CPU backend, compared with HF's: relative L2 error per row, worst of each.
+json compare_hf_logits(const std::string& dir) {
+    json out = json::array();
+    std::ifstream list_file(dir + "/models.txt");
+    std::string name;
+    while (list_file >> name) {
+        const std::string model_dir = dir + "/" + name;
+        json entry = {{"model", name}};
+        try {
+            json hf = json::parse(std::ifstream(model_dir + "/hf-logits.json"));
+            auto m = olm::load_model(model_dir, 4);
+            const int32_t vocab = m->config.vocab_size;
+            olm::cuda_backend_params p;
+            p.max_batched_tokens = 1024;
+            std::unique_ptr<olm::forward_backend> gpu, cpu;
+            double worst_gpu = 0.0, worst_cpu = 0.0, worst_gpu_cpu = 0.0;
+            int32_t argmax_agree = 0, rows = 0;
+            for (size_t pi = 0; pi < hf["prompts"].size(); ++pi) {
+                const std::vector<int32_t> ids = hf["prompts"][pi].get<std::vector<int32_t>>();
+                const int32_t n = int32_t(ids.size()), bs = 16, n_blocks = (n + bs - 1) / bs;
+                std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+                for (int32_t b = 0; b < n_blocks; ++b) table[size_t(b)] = n_blocks - 1 - b;  // not the identity
+                gpu = olm::make_cuda_backend(*m, p);  // fresh caches per prompt
+                cpu = olm::make_cpu_backend(*m, *m->pool);
+                gpu->allocate_kv(n_blocks, bs);
+                cpu->allocate_kv(n_blocks, bs);
+                olm::batch_builder batch(bs);
+                batch.add_sequence(ids.data(), 0, n, table.data(), table.size(), olm::logits_wanted::all);
+                std::vector<float> g(size_t(n) * vocab), c(g.size());
+                gpu->forward(batch.view(), g.data());
+                cpu->forward(batch.view(), c.data());
+                const auto& want = hf["logits"][pi];
+                for (int32_t r = 0; r < n; ++r) {
+                    const std::vector<float> h = want[size_t(r)].get<std::vector<float>>();
+                    double eg = 0, ec = 0, egc = 0, den = 0;
+                    int32_t ag = 0, ah = 0;
+                    for (int32_t v = 0; v < vocab; ++v) {
+                        const double gv = g[size_t(r) * vocab + v], cv = c[size_t(r) * vocab + v], hv = h[size_t(v)];
+                        eg += (gv - hv) * (gv - hv);
+                        ec += (cv - hv) * (cv - hv);
+                        egc += (gv - cv) * (gv - cv);
+                        den += hv * hv;
+                        if (gv > g[size_t(r) * vocab + ag]) ag = v;
+                        if (hv > h[size_t(ah)]) ah = v;
+                    }
+                    worst_gpu = std::max(worst_gpu, std::sqrt(eg / den));
+                    worst_cpu = std::max(worst_cpu, std::sqrt(ec / den));
+                    worst_gpu_cpu = std::max(worst_gpu_cpu, std::sqrt(egc / den));
+                    argmax_agree += ag == ah ? 1 : 0;
+                    ++rows;
+                }
+            }
+            entry["rows"] = rows;
+            entry["cuda_vs_hf_worst_rel_l2"] = worst_gpu;
+            entry["cpu_vs_hf_worst_rel_l2"] = worst_cpu;
+            entry["cuda_vs_cpu_worst_rel_l2"] = worst_gpu_cpu;
+            entry["cuda_argmax_equals_hf"] = argmax_agree;
+            entry["pass"] = worst_gpu <= 0.03 && worst_cpu <= 0.03;
+        } catch (const std::exception& e) {
+            entry["error"] = e.what();
+            entry["pass"] = false;
+        }
+        out.push_back(entry);
+    }
+    return out;
 }
 
 std::string arg_value(int argc, char** argv, const std::string& name, const std::string& fallback) {
@@ -245,11 +321,22 @@ int main(int argc, char** argv) {
     const std::string out_path = arg_value(argc, argv, "--out", "");
     const bool tiny = has_flag(argc, argv, "--tiny");
     const bool all = scenario == "all";
+    const std::string hf_logits_dir = arg_value(argc, argv, "--hf-logits", "");
     const int32_t n_threads = int32_t(std::max(1u, std::thread::hardware_concurrency()));
     json result;
     try {
         if (!olm::cuda_device_available()) throw olm::error(ORLEANSLLM_ERR_UNSUPPORTED, "no CUDA device");
         result["device"] = device_json();
+        if (!hf_logits_dir.empty()) {
+            result["hf_logits"] = compare_hf_logits(hf_logits_dir);
+            bool pass = true;
+            for (const auto& e : result["hf_logits"]) pass = pass && e["pass"].get<bool>();
+            result["hf_logits_pass"] = pass;
+            const std::string text = result.dump(2);
+            std::printf("%s\n", text.c_str());
+            if (!out_path.empty()) std::ofstream(out_path) << text << "\n";
+            return pass ? 0 : 1;
+        }
         json copy = measure_copy_bandwidth();
         const double bandwidth = copy["copy_read_write_bytes_per_s"].get<double>();
         result["copy_bandwidth"] = copy;
