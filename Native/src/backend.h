@@ -20,6 +20,7 @@ struct cuda_backend_params {
     float gpu_memory_fraction = 0.9f;  // of the device's memory: weights + workspace + K/V blocks
     int32_t max_batched_tokens = 512;  // tokens of the largest batch (sizes the workspace)
     int32_t max_logits_rows = 0;       // logits rows of the largest batch (the LM head's output); 0 = max_batched_tokens
+    bool use_cuda_graphs = true;       // decode steps of 1, 2, 4, ... 256 sequences replay captured graphs
 };
 
 class forward_backend {

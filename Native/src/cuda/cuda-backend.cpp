@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -110,8 +111,14 @@ public:
 private:
     uint16_t* upload_bf16(const std::vector<const matrix*>& parts, const char* what);
     float* upload_floats(const std::vector<const std::vector<float>*>& parts, const char* what);
-    // Copies the batch's metadata to the device (one transfer) and fills attn_.
+    // Copies the batch's metadata to the device (one transfer) and fills step_.
     void upload_batch(const batch_view& b);
+    // Enqueues the whole model over step_ (n tokens, n_logits logits rows into logits_).
+    void run_model(int32_t n, int32_t n_logits, int32_t n_splits);
+    // A pure decode batch (one token and one logits row per sequence) of at most the largest
+    // graph size: replays (capturing on first use) the CUDA graph of the next size up. False
+    // when the batch does not qualify; then forward() runs eagerly.
+    bool forward_with_graph(const batch_view& b);
 
     const model_config config_;
     const cuda_backend_params params_;
@@ -151,11 +158,31 @@ private:
     int32_t* meta_dev_ = nullptr;
     int64_t meta_capacity_ = 0;    // int32 words
     std::vector<int32_t> tiles_host_;
-    cuda::attention_batch attn_batch_;
-    const int64_t* slots_dev_ = nullptr;
-    const int32_t* token_ids_dev_ = nullptr;
-    const int32_t* positions_dev_ = nullptr;
-    const int32_t* logits_rows_dev_ = nullptr;
+    // The device metadata run_model reads: the eager upload's, or a graph's fixed buffers.
+    struct step_pointers {
+        const int64_t* slots = nullptr;       // [n]
+        const int32_t* token_ids = nullptr;   // [n]
+        const int32_t* positions = nullptr;   // [n]
+        const int32_t* logits_rows = nullptr; // [n_logits]
+        cuda::attention_batch attn;
+    };
+    step_pointers step_;
+
+    // CUDA graphs of decode steps, one per batch size in kGraphSizes up to the workspace's.
+    // Their metadata lives at fixed addresses: graph_meta_dev_ (device) filled from
+    // graph_meta_host_ (pinned), laid out by graph_layout().
+    struct graph_layout {
+        int64_t slots, token_ids, positions, query_start, context_lens, block_indptr, tiles, logits_rows, block_indices;
+        int64_t words;  // with block capacity
+    };
+    graph_layout layout_for(int32_t size) const;
+    static constexpr int32_t kGraphSizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    static constexpr int32_t kGraphBlocksPerSeq = 1024;  // block-table capacity per sequence; longer → eager
+    int32_t max_graph_size_ = 0;
+    int32_t* graph_meta_host_ = nullptr;
+    int32_t* graph_meta_dev_ = nullptr;
+    std::vector<cudaGraphExec_t> graphs_;  // [index in kGraphSizes], null until captured
+    std::vector<int32_t> graph_splits_;
 };
 
 cuda_backend::cuda_backend(const model& m, const cuda_backend_params& p)
@@ -219,12 +246,30 @@ cuda_backend::cuda_backend(const model& m, const cuda_backend_params& p)
     // Splits serve batches too small to fill the device: 256 tokens x 16 splits is plenty.
     split_ws_floats_ = cuda::paged_attention_workspace_floats(int32_t(std::min<int64_t>(T, 256)), c.n_heads, c.head_dim, 16);
     split_ws_ = arena_.alloc<float>(split_ws_floats_, "the split-K workspace");
+    if (p.use_cuda_graphs) {
+        for (int32_t size : kGraphSizes) {
+            if (size <= p.max_batched_tokens && size <= max_logits_rows_) max_graph_size_ = size;
+        }
+    }
+    if (max_graph_size_ > 0) {
+        const graph_layout g = layout_for(max_graph_size_);
+        void* pinned = nullptr;
+        check(cudaMallocHost(&pinned, size_t(g.words) * 4), "cudaMallocHost (graph metadata)");
+        graph_meta_host_ = static_cast<int32_t*>(pinned);
+        graph_meta_dev_ = arena_.alloc<int32_t>(g.words, "the graph metadata");
+        graphs_.assign(std::size(kGraphSizes), nullptr);
+        graph_splits_.assign(std::size(kGraphSizes), 1);
+    }
     check(cudaStreamSynchronize(stream_), "weight upload");
 }
 
 cuda_backend::~cuda_backend() {
     if (stream_ != nullptr) cudaStreamSynchronize(stream_);
     if (meta_host_ != nullptr) cudaFreeHost(meta_host_);
+    if (graph_meta_host_ != nullptr) cudaFreeHost(graph_meta_host_);
+    for (cudaGraphExec_t g : graphs_) {
+        if (g != nullptr) cudaGraphExecDestroy(g);
+    }
     if (cublas_ != nullptr) cublasDestroy(cublas_);
     if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
@@ -300,25 +345,25 @@ void cuda_backend::upload_batch(const batch_view& b) {
         at += n_words;
         return meta_dev_ + start;
     };
-    slots_dev_ = reinterpret_cast<const int64_t*>(put(b.slot_mapping, int64_t(2) * b.n_tokens));
-    token_ids_dev_ = put(b.token_ids, b.n_tokens);
-    positions_dev_ = put(b.positions, b.n_tokens);
-    attn_batch_.n_tokens = b.n_tokens;
-    attn_batch_.query_start = put(b.query_start, b.n_seqs + 1);
-    attn_batch_.context_lens = put(b.context_lens, b.n_seqs);
-    attn_batch_.block_indptr = put(b.block_indptr, b.n_seqs + 1);
-    attn_batch_.block_indices = put(b.block_indices, n_blocks);
-    attn_batch_.tiles = put(tiles_host_.data(), 3 * int64_t(n_tiles));
-    attn_batch_.n_tiles = n_tiles;
-    logits_rows_dev_ = put(b.logits_rows, b.n_logits);
-    attn_batch_.max_context_len = 0;
-    for (int32_t s = 0; s < b.n_seqs; ++s) attn_batch_.max_context_len = std::max(attn_batch_.max_context_len, b.context_lens[s]);
+    step_.slots = reinterpret_cast<const int64_t*>(put(b.slot_mapping, int64_t(2) * b.n_tokens));
+    step_.token_ids = put(b.token_ids, b.n_tokens);
+    step_.positions = put(b.positions, b.n_tokens);
+    step_.attn.n_tokens = b.n_tokens;
+    step_.attn.query_start = put(b.query_start, b.n_seqs + 1);
+    step_.attn.context_lens = put(b.context_lens, b.n_seqs);
+    step_.attn.block_indptr = put(b.block_indptr, b.n_seqs + 1);
+    step_.attn.block_indices = put(b.block_indices, n_blocks);
+    step_.attn.tiles = put(tiles_host_.data(), 3 * int64_t(n_tiles));
+    step_.attn.n_tiles = n_tiles;
+    step_.logits_rows = put(b.logits_rows, b.n_logits);
+    step_.attn.max_context_len = 0;
+    for (int32_t s = 0; s < b.n_seqs; ++s) step_.attn.max_context_len = std::max(step_.attn.max_context_len, b.context_lens[s]);
     check(cudaMemcpyAsync(meta_dev_, meta_host_, size_t(at) * 4, cudaMemcpyHostToDevice, stream_), "batch metadata upload");
 }
 
 void cuda_backend::forward(const batch_view& b, float* logits) {
     const model_config& c = config_;
-    const int32_t n = b.n_tokens, hidden = c.hidden_size, inter = c.intermediate_size;
+    const int32_t n = b.n_tokens;
     if (n > params_.max_batched_tokens) {
         throw error(ORLEANSLLM_ERR_INTERNAL, "backend cuda: a batch of " + std::to_string(n) + " tokens exceeds max_batched_tokens " +
                                                  std::to_string(params_.max_batched_tokens));
@@ -331,11 +376,23 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
     if (n == 0) return;
     check(cudaSetDevice(params_.device_index), "cudaSetDevice");  // the step thread may not be the loading one
     check(cudaStreamSynchronize(stream_), "the previous step");  // the pinned staging is about to be rewritten
-    upload_batch(b);
-    const int32_t n_splits =
-        cuda::paged_attention_splits(attn_batch_, c.n_heads, c.n_kv_heads, c.head_dim, n_sms_, split_ws_floats_);
+    if (!forward_with_graph(b)) {
+        upload_batch(b);
+        run_model(n, b.n_logits,
+                  cuda::paged_attention_splits(step_.attn, c.n_heads, c.n_kv_heads, c.head_dim, n_sms_, split_ws_floats_));
+    }
+    if (b.n_logits > 0) {
+        check(cudaMemcpyAsync(logits, logits_, size_t(b.n_logits) * size_t(c.vocab_size) * sizeof(float),
+                              cudaMemcpyDeviceToHost, stream_),
+              "logits download");
+    }
+    check(cudaStreamSynchronize(stream_), "forward");
+}
 
-    cuda::launch_embedding(embed_, token_ids_dev_, x_, n, hidden, stream_);
+void cuda_backend::run_model(int32_t n, int32_t n_logits, int32_t n_splits) {
+    const model_config& c = config_;
+    const int32_t hidden = c.hidden_size, inter = c.intermediate_size;
+    cuda::launch_embedding(embed_, step_.token_ids, x_, n, hidden, stream_);
     for (int32_t li = 0; li < c.n_layers; ++li) {
         const device_layer& L = layers_[size_t(li)];
         // x += delta (the previous layer's down output; none before layer 0); h = norm(x).
@@ -350,11 +407,11 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
             cuda::launch_head_rms_norm(q, qkv_dim_, L.q_norm, n, c.n_heads, c.head_dim, c.rms_norm_eps, stream_);
             cuda::launch_head_rms_norm(k, qkv_dim_, L.k_norm, n, c.n_kv_heads, c.head_dim, c.rms_norm_eps, stream_);
         }
-        cuda::launch_rope(q, qkv_dim_, positions_dev_, inv_freq_, n, c.n_heads, c.head_dim, stream_);
-        cuda::launch_rope(k, qkv_dim_, positions_dev_, inv_freq_, n, c.n_kv_heads, c.head_dim, stream_);
-        cuda::launch_kv_write(k, v, qkv_dim_, slots_dev_, k_cache_[size_t(li)], v_cache_[size_t(li)], n, int32_t(kv_dim_),
+        cuda::launch_rope(q, qkv_dim_, step_.positions, inv_freq_, n, c.n_heads, c.head_dim, stream_);
+        cuda::launch_rope(k, qkv_dim_, step_.positions, inv_freq_, n, c.n_kv_heads, c.head_dim, stream_);
+        cuda::launch_kv_write(k, v, qkv_dim_, step_.slots, k_cache_[size_t(li)], v_cache_[size_t(li)], n, int32_t(kv_dim_),
                               stream_);
-        cuda::launch_paged_attention(q, qkv_dim_, k_cache_[size_t(li)], v_cache_[size_t(li)], attn_, attn_batch_, c.n_heads,
+        cuda::launch_paged_attention(q, qkv_dim_, k_cache_[size_t(li)], v_cache_[size_t(li)], attn_, step_.attn, c.n_heads,
                                      c.n_kv_heads, c.head_dim, block_size_, n_splits, split_ws_, stream_);
         cuda::gemm_bf16(cublas_, attn_, L.o, delta_, n, hidden, int32_t(q_dim_));
         if (L.o_bias != nullptr) cuda::launch_bias_add(delta_, L.o_bias, n, hidden, stream_);
@@ -363,17 +420,112 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
         cuda::launch_silu_mul(gate_up_, act_, n, inter, stream_);
         cuda::gemm_bf16(cublas_, act_, L.down, delta_, n, hidden, inter);
     }
-    if (b.n_logits == 0) {
-        check(cudaStreamSynchronize(stream_), "forward");
-        return;
-    }
+    if (n_logits == 0) return;
     // Only the logits rows: x += delta, final norm, LM head.
-    cuda::launch_rms_norm_residual(x_, delta_, logits_rows_dev_, final_norm_, h_, b.n_logits, hidden, c.rms_norm_eps, stream_);
-    cuda::gemm_bf16(cublas_, h_, lm_head_, logits_, b.n_logits, c.vocab_size, hidden);
-    check(cudaMemcpyAsync(logits, logits_, size_t(b.n_logits) * size_t(c.vocab_size) * sizeof(float), cudaMemcpyDeviceToHost,
-                          stream_),
-          "logits download");
-    check(cudaStreamSynchronize(stream_), "forward");
+    cuda::launch_rms_norm_residual(x_, delta_, step_.logits_rows, final_norm_, h_, n_logits, hidden, c.rms_norm_eps, stream_);
+    cuda::gemm_bf16(cublas_, h_, lm_head_, logits_, n_logits, c.vocab_size, hidden);
+}
+
+cuda_backend::graph_layout cuda_backend::layout_for(int32_t size) const {
+    graph_layout g{};
+    int64_t at = 0;
+    const auto take = [&](int64_t words) {
+        const int64_t start = at;
+        at += words;
+        return start;
+    };
+    g.slots = take(2 * int64_t(size));  // int64: first, 8-byte aligned
+    g.token_ids = take(size);
+    g.positions = take(size);
+    g.query_start = take(size + 1);
+    g.context_lens = take(size);
+    g.block_indptr = take(size + 1);
+    g.tiles = take(3 * int64_t(size));
+    g.logits_rows = take(size);
+    g.block_indices = take(int64_t(size) * kGraphBlocksPerSeq);
+    g.words = at;
+    return g;
+}
+
+bool cuda_backend::forward_with_graph(const batch_view& b) {
+    const int32_t n = b.n_tokens;
+    if (max_graph_size_ == 0 || n > max_graph_size_ || b.n_seqs != n || b.n_logits != n) return false;
+    for (int32_t i = 0; i < n; ++i) {
+        if (b.logits_rows[i] != i || b.query_start[i] != i) return false;  // one token and its logits per sequence
+    }
+    size_t index = 0;
+    while (kGraphSizes[index] < n) ++index;
+    const int32_t size = kGraphSizes[index];
+    const int32_t n_blocks = b.block_indptr[n];
+    if (int64_t(n_blocks) + (size - n) > int64_t(size) * kGraphBlocksPerSeq) return false;
+
+    // The batch padded to `size` at the fixed layout of the largest graph: padding sequences
+    // have one token at position 0 whose K/V write is skipped (slot -1), a context of 1 over
+    // block 0 (read, never written), and logits rows nobody copies back.
+    const graph_layout g = layout_for(max_graph_size_);
+    int32_t* h = graph_meta_host_;
+    int64_t* slots = reinterpret_cast<int64_t*>(h + g.slots);
+    int32_t* tiles = h + g.tiles;
+    for (int32_t i = 0; i < size; ++i) {
+        const bool real = i < n;
+        slots[i] = real ? b.slot_mapping[i] : -1;
+        h[g.token_ids + i] = real ? b.token_ids[i] : 0;
+        h[g.positions + i] = real ? b.positions[i] : 0;
+        h[g.query_start + i] = i;
+        h[g.context_lens + i] = real ? b.context_lens[i] : 1;
+        h[g.block_indptr + i] = real ? b.block_indptr[i] : n_blocks + (i - n);
+        h[g.logits_rows + i] = i;
+        tiles[3 * i] = i;
+        tiles[3 * i + 1] = i;
+        tiles[3 * i + 2] = 1;
+    }
+    h[g.query_start + size] = size;
+    h[g.block_indptr + size] = n_blocks + (size - n);
+    std::memcpy(h + g.block_indices, b.block_indices, size_t(n_blocks) * 4);
+    for (int32_t i = n; i < size; ++i) h[g.block_indices + n_blocks + (i - n)] = 0;
+    const int64_t used = g.block_indices + n_blocks + (size - n);
+    check(cudaMemcpyAsync(graph_meta_dev_, graph_meta_host_, size_t(used) * 4, cudaMemcpyHostToDevice, stream_),
+          "graph metadata upload");
+
+    if (graphs_[index] == nullptr) {
+        const model_config& c = config_;
+        int32_t* d = graph_meta_dev_;
+        step_.slots = reinterpret_cast<const int64_t*>(d + g.slots);
+        step_.token_ids = d + g.token_ids;
+        step_.positions = d + g.positions;
+        step_.logits_rows = d + g.logits_rows;
+        step_.attn.n_tokens = size;
+        step_.attn.query_start = d + g.query_start;
+        step_.attn.context_lens = d + g.context_lens;
+        step_.attn.block_indptr = d + g.block_indptr;
+        step_.attn.block_indices = d + g.block_indices;
+        step_.attn.tiles = d + g.tiles;
+        step_.attn.n_tiles = size;
+        // The grid is baked into the graph: split for the longest context a decode may reach,
+        // the kernel spreads each sequence's own keys over the splits at run time.
+        step_.attn.max_context_len = 1 << 20;
+        const int32_t n_splits =
+            cuda::paged_attention_splits(step_.attn, c.n_heads, c.n_kv_heads, c.head_dim, n_sms_, split_ws_floats_);
+        check(cudaStreamSynchronize(stream_), "before graph capture");
+        check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+        cudaGraph_t graph = nullptr;
+        try {
+            run_model(size, size, n_splits);
+        } catch (...) {
+            cudaStreamEndCapture(stream_, &graph);
+            if (graph != nullptr) cudaGraphDestroy(graph);
+            throw;
+        }
+        check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+        cudaGraphExec_t exec = nullptr;
+        const cudaError_t e = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+        cudaGraphDestroy(graph);
+        check(e, "cudaGraphInstantiate");
+        graphs_[index] = exec;
+        graph_splits_[index] = n_splits;
+    }
+    check(cudaGraphLaunch(graphs_[index], stream_), "cudaGraphLaunch");
+    return true;
 }
 
 }  // namespace
