@@ -37,6 +37,10 @@ public:
     // Runs the model over `batch` (forward.h's contract) and writes logits [n_logits, vocab]
     // float32 into host memory.
     virtual void forward(const batch_view& batch, float* logits) = 0;
+    // Greedy sampling where the logits are: runs forward and writes each logits row's argmax
+    // (smallest index on ties, the sampler's greedy rule) into tokens [n_logits], leaving the
+    // logits themselves behind. False when the backend does not (the caller then calls forward).
+    virtual bool forward_greedy(const batch_view& batch, int32_t* tokens) { return false; }
 };
 
 // `m` and `pool` must outlive the backend.

@@ -149,12 +149,25 @@ step_output engine::step() {
     scheduler_output out = scheduler_.schedule();
     result.num_scheduled_tokens = out.num_batched_tokens;
     result.num_scheduled_requests = int32_t(out.scheduled.size());
-    if (!out.scheduled.empty()) runner_->run(out);
+    if (!out.scheduled.empty()) runner_->run(out, greedy_only(out));
     scheduler_.update_after_forward(out);
     postprocess(out, result);
     result.kv_events = kv_.take_events();
     publish_stats(result);
     return result;
+}
+
+// True when every scheduled request samples by plain argmax (greedy, no penalties, no logprobs)
+// and no test records logits: then the backend may pick the tokens itself (CUDA: on the device).
+bool engine::greedy_only(const scheduler_output& out) const {
+    if (params_.record_logits) return false;
+    for (const scheduled_request& s : out.scheduled) {
+        const sampling_params& p = s.req->sampling;
+        const bool greedy = p.temperature == 0.0f || p.top_k == 1;
+        const bool penalties = p.repetition_penalty != 1.0f || p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f;
+        if (!greedy || penalties || p.logprobs) return false;
+    }
+    return true;
 }
 
 void engine::apply_pending(step_output& result) {
@@ -209,9 +222,15 @@ void engine::postprocess(const scheduler_output& out, step_output& result) {
         const int32_t row = runner_->logits_row(i);
         if (row < 0) continue;  // a prompt chunk: no token due yet
         request& r = *out.scheduled[i].req;
-        const float* logits = runner_->logits(row);
         const sampling_params& p = r.sampling;
-        sample_result s = sampler_.sample(logits, p, r.seed, r.token_ids.data(), r.num_tokens(), r.num_prompt_tokens);
+        sample_result s;
+        const float* logits = nullptr;
+        if (runner_->has_greedy_tokens()) {
+            s.token_id = runner_->greedy_token(row);  // greedy_only() held: the sampler's argmax, taken by the backend
+        } else {
+            logits = runner_->logits(row);
+            s = sampler_.sample(logits, p, r.seed, r.token_ids.data(), r.num_tokens(), r.num_prompt_tokens);
+        }
         r.token_ids.push_back(s.token_id);
 
         request_output o;
@@ -222,7 +241,7 @@ void engine::postprocess(const scheduler_output& out, step_output& result) {
             o.n_top_logprobs = p.top_logprobs;
             o.top_logprobs = s.top;
         }
-        if (params_.record_logits) o.logits.assign(logits, logits + vocab);
+        if (params_.record_logits && logits != nullptr) o.logits.assign(logits, logits + vocab);
         o.num_prompt_tokens = r.num_prompt_tokens;
         o.num_cached_tokens = std::max(0, r.num_cached_tokens);
 

@@ -105,6 +105,7 @@ private:
     // Moves queued adds into the scheduler and finishes queued aborts (reported in `result`).
     void apply_pending(step_output& result);
     void postprocess(const scheduler_output& out, step_output& result);
+    bool greedy_only(const scheduler_output& out) const;
     // Updates the counters of stats() and forgets the ids reported finished.
     void publish_stats(const step_output& result);
 

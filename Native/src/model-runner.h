@@ -19,10 +19,15 @@ public:
     // Computes the scheduled tokens. Afterwards logits_row(i) is the row of logits() for the
     // i-th scheduled request when its last scheduled token is its last token (so a next token
     // is due), else -1.
-    void run(const scheduler_output& out);
+    // greedy_only: every due request samples greedily without penalties or logprobs, so the
+    // backend may pick the tokens where the logits are (only ids cross back); then
+    // has_greedy_tokens() is true and greedy_token(row) replaces the sampler, logits() is unset.
+    void run(const scheduler_output& out, bool greedy_only = false);
 
     int32_t logits_row(size_t scheduled_index) const { return seq_logits_row_[scheduled_index]; }
     const float* logits(int32_t row) const { return logits_.data() + int64_t(row) * vocab_size_; }
+    bool has_greedy_tokens() const { return has_greedy_tokens_; }
+    int32_t greedy_token(int32_t row) const { return greedy_tokens_[size_t(row)]; }
 
 private:
     forward_backend& backend_;
@@ -30,6 +35,8 @@ private:
     batch_builder batch_;                 // reused across steps
     std::vector<int32_t> seq_logits_row_;
     std::vector<float> logits_;           // [n_logits, vocab]
+    std::vector<int32_t> greedy_tokens_;  // [n_logits] when has_greedy_tokens_
+    bool has_greedy_tokens_ = false;
 };
 
 }  // namespace olm

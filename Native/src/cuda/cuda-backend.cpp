@@ -107,8 +107,11 @@ public:
     int64_t max_kv_blocks(int32_t block_size_tokens, int64_t kv_cache_bytes) const override;
     void allocate_kv(int32_t n_blocks, int32_t block_size_tokens) override;
     void forward(const batch_view& batch, float* logits) override;
+    bool forward_greedy(const batch_view& batch, int32_t* tokens) override;
 
 private:
+    // Everything but the download: the logits of b's rows end in logits_. False for an empty batch.
+    bool compute(const batch_view& b);
     uint16_t* upload_bf16(const std::vector<const matrix*>& parts, const char* what);
     float* upload_floats(const std::vector<const std::vector<float>*>& parts, const char* what);
     // Copies the batch's metadata to the device (one transfer) and fills step_.
@@ -145,6 +148,7 @@ private:
     float* gate_up_ = nullptr;     // [T, 2 inter]
     uint16_t* act_ = nullptr;      // [T, inter]
     float* logits_ = nullptr;      // [max_logits_rows_, vocab]
+    int32_t* greedy_tokens_ = nullptr;  // [max_logits_rows_]
     int32_t max_logits_rows_ = 0;
     float* split_ws_ = nullptr;    // split-K partials
     int64_t split_ws_floats_ = 0;
@@ -243,6 +247,7 @@ cuda_backend::cuda_backend(const model& m, const cuda_backend_params& p)
     act_ = arena_.alloc<uint16_t>(T * c.intermediate_size, "the workspace");
     max_logits_rows_ = p.max_logits_rows > 0 ? std::min(p.max_logits_rows, p.max_batched_tokens) : p.max_batched_tokens;
     logits_ = arena_.alloc<float>(int64_t(max_logits_rows_) * c.vocab_size, "the logits");
+    greedy_tokens_ = arena_.alloc<int32_t>(max_logits_rows_, "the greedy tokens");
     // Splits serve batches too small to fill the device: 256 tokens x 16 splits is plenty.
     split_ws_floats_ = cuda::paged_attention_workspace_floats(int32_t(std::min<int64_t>(T, 256)), c.n_heads, c.head_dim, 16);
     split_ws_ = arena_.alloc<float>(split_ws_floats_, "the split-K workspace");
@@ -361,7 +366,7 @@ void cuda_backend::upload_batch(const batch_view& b) {
     check(cudaMemcpyAsync(meta_dev_, meta_host_, size_t(at) * 4, cudaMemcpyHostToDevice, stream_), "batch metadata upload");
 }
 
-void cuda_backend::forward(const batch_view& b, float* logits) {
+bool cuda_backend::compute(const batch_view& b) {
     const model_config& c = config_;
     const int32_t n = b.n_tokens;
     if (n > params_.max_batched_tokens) {
@@ -373,7 +378,7 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
                                                  std::to_string(max_logits_rows_) + " it was sized for");
     }
     if (k_cache_.empty()) throw error(ORLEANSLLM_ERR_INTERNAL, "backend cuda: forward before allocate_kv");
-    if (n == 0) return;
+    if (n == 0) return false;
     check(cudaSetDevice(params_.device_index), "cudaSetDevice");  // the step thread may not be the loading one
     check(cudaStreamSynchronize(stream_), "the previous step");  // the pinned staging is about to be rewritten
     if (!forward_with_graph(b)) {
@@ -381,12 +386,28 @@ void cuda_backend::forward(const batch_view& b, float* logits) {
         run_model(n, b.n_logits,
                   cuda::paged_attention_splits(step_.attn, c.n_heads, c.n_kv_heads, c.head_dim, n_sms_, split_ws_floats_));
     }
+    return true;
+}
+
+void cuda_backend::forward(const batch_view& b, float* logits) {
+    if (!compute(b)) return;
     if (b.n_logits > 0) {
-        check(cudaMemcpyAsync(logits, logits_, size_t(b.n_logits) * size_t(c.vocab_size) * sizeof(float),
+        check(cudaMemcpyAsync(logits, logits_, size_t(b.n_logits) * size_t(config_.vocab_size) * sizeof(float),
                               cudaMemcpyDeviceToHost, stream_),
               "logits download");
     }
     check(cudaStreamSynchronize(stream_), "forward");
+}
+
+bool cuda_backend::forward_greedy(const batch_view& b, int32_t* tokens) {
+    if (!compute(b)) return true;
+    if (b.n_logits > 0) {
+        cuda::launch_argmax(logits_, greedy_tokens_, b.n_logits, config_.vocab_size, stream_);
+        check(cudaMemcpyAsync(tokens, greedy_tokens_, size_t(b.n_logits) * sizeof(int32_t), cudaMemcpyDeviceToHost, stream_),
+              "greedy tokens download");
+    }
+    check(cudaStreamSynchronize(stream_), "forward");
+    return true;
 }
 
 void cuda_backend::run_model(int32_t n, int32_t n_logits, int32_t n_splits) {

@@ -90,5 +90,9 @@ void launch_paged_attention(const float* q, int64_t q_row_stride, const uint16_t
                             int32_t head_dim, int32_t block_size, int32_t n_splits, float* workspace,
                             cudaStream_t stream);
 
+// argmax.cu: out[r] = the index of row r's largest logit (the smallest such index on ties, as
+// the host sampler's greedy rule). logits: [n, vocab] f32; out: [n].
+void launch_argmax(const float* logits, int32_t* out, int32_t n, int32_t vocab, cudaStream_t stream);
+
 }  // namespace cuda
 }  // namespace olm

@@ -290,6 +290,25 @@ TEST(CudaEngine, BatchedPrefixHitAndPreemptedRunsEqualRunsAlone) {
     }
 }
 
+// Greedy requests without penalties or logprobs take their tokens from the device's argmax
+// (only ids come back); with record_logits the host sampler picks them: the same tokens.
+TEST(CudaEngine, DeviceGreedyEqualsHostSampler) {
+    OLM_REQUIRE_CUDA_DEVICE();
+    auto m = olm::testing::make_random_model(tiny_configs()[3].config, 5, 2);
+    std::vector<std::vector<int32_t>> tokens(2);
+    for (int pass = 0; pass < 2; ++pass) {
+        olm::engine_params p = cuda_params(*m, 16, 256);
+        p.record_logits = pass == 1;  // pass 0: device argmax; pass 1: logits to the host sampler
+        olm::engine e(*m, p);
+        std::vector<int64_t> ids;
+        for (int i = 0; i < 4; ++i) ids.push_back(e.add_request(prompt_of(20 + 9 * i, i, m->config.vocab_size), greedy(16), "", 0));
+        auto out = drain(e);
+        for (int64_t id : ids) tokens[size_t(pass)].insert(tokens[size_t(pass)].end(), out[id].tokens.begin(), out[id].tokens.end());
+    }
+    EXPECT_EQ(tokens[0].size(), 64u);
+    EXPECT_EQ(tokens[0], tokens[1]);
+}
+
 TEST(CudaEngine, RefusesShapesTheKernelsDoNotTake) {
     OLM_REQUIRE_CUDA_DEVICE();
     // head_dim 16 (the golden llama): UNSUPPORTED with the reason, no crash.

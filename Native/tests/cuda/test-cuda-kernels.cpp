@@ -347,3 +347,28 @@ TEST(CudaKernels, AttentionTilesCoverEveryTokenOnce) {
         for (int32_t t = 0; t < 100; ++t) EXPECT_EQ(seen[size_t(t)], 1) << "token " << t << " tile_tokens " << tile_tokens;
     }
 }
+
+TEST(CudaKernels, ArgmaxTakesTheSmallestIndexAmongMaxima) {
+    OLM_REQUIRE_CUDA_DEVICE();
+    for (int32_t vocab : {1000, 128256, 151936}) {
+        const int32_t n = 9;
+        std::vector<float> logits = random_floats(size_t(n) * vocab, uint32_t(vocab), -20.0f, 20.0f);
+        // Row 1: a tie between two maxima; row 2: everything equal; row 3: the maximum last.
+        logits[size_t(vocab) + 17] = 50.0f;
+        logits[size_t(vocab) + 5000 % vocab] = 50.0f;
+        std::fill(logits.begin() + 2 * size_t(vocab), logits.begin() + 3 * size_t(vocab), 1.5f);
+        logits[4 * size_t(vocab) - 1] = 99.0f;
+        device_vector<float> d_logits(logits);
+        device_vector<int32_t> d_out(static_cast<size_t>(n));
+        olm::cuda::launch_argmax(d_logits.get(), d_out.get(), n, vocab, nullptr);
+        const std::vector<int32_t> got = d_out.to_host();
+        for (int32_t r = 0; r < n; ++r) {
+            int32_t best = 0;  // the host sampler's greedy loop
+            const float* row = logits.data() + size_t(r) * vocab;
+            for (int32_t i = 1; i < vocab; ++i) {
+                if (row[i] > row[best]) best = i;
+            }
+            EXPECT_EQ(got[size_t(r)], best) << "vocab " << vocab << " row " << r;
+        }
+    }
+}
