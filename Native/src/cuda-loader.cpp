@@ -1,7 +1,8 @@
 // cuda-loader.cpp: backend.h's CUDA entry points in liborleansllm. The CUDA backend is a plugin,
 // liborleansllm-cuda.so (src/cuda/, linked with cudart and cuBLAS), opened on first use, so that
 // liborleansllm itself never depends on CUDA libraries: the same build runs on machines and
-// containers without them, and says why backend cuda is unavailable there.
+// containers without them, and says why backend cuda is unavailable there. A library built
+// without CUDA never opens a plugin (one lying around would be another build's).
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -13,6 +14,17 @@
 #include "status.h"
 
 namespace olm {
+
+#ifndef OLM_WITH_CUDA
+
+std::unique_ptr<forward_backend> make_cuda_backend(const model&, const cuda_backend_params&) {
+    throw error(ORLEANSLLM_ERR_UNSUPPORTED,
+                "backend cuda: this library was built without CUDA (configure with -DORLEANSLLM_CUDA=ON where nvcc is installed)");
+}
+
+bool cuda_device_available() { return false; }
+
+#else
 
 namespace {
 
@@ -52,8 +64,15 @@ cuda_plugin load_plugin() {
         }
         p.make = reinterpret_cast<olm_cuda_make_backend_fn>(dlsym(h, "olm_cuda_make_backend"));
         p.available = reinterpret_cast<olm_cuda_device_available_fn>(dlsym(h, "olm_cuda_device_available"));
-        if (p.make == nullptr || p.available == nullptr) {
+        const auto abi = reinterpret_cast<olm_cuda_plugin_abi_fn>(dlsym(h, "olm_cuda_plugin_abi"));
+        if (p.make == nullptr || p.available == nullptr || abi == nullptr) {
             p.failure += "; " + c + " lacks the plugin entry points";
+            dlclose(h);
+            continue;
+        }
+        if (abi() != OLM_CUDA_PLUGIN_ABI) {
+            p.failure += "; " + c + " is from another build (ABI " + std::to_string(abi()) + ", this library " +
+                         std::to_string(OLM_CUDA_PLUGIN_ABI) + ")";
             dlclose(h);
             continue;
         }
@@ -73,12 +92,7 @@ const cuda_plugin& plugin() {
 std::unique_ptr<forward_backend> make_cuda_backend(const model& m, const cuda_backend_params& params) {
     const cuda_plugin& p = plugin();
     if (p.handle == nullptr) {
-#ifdef OLM_WITH_CUDA
         throw error(ORLEANSLLM_ERR_UNSUPPORTED, "backend cuda: cannot load " OLM_CUDA_PLUGIN_NAME " (" + p.failure + ")");
-#else
-        throw error(ORLEANSLLM_ERR_UNSUPPORTED, "backend cuda: this library was built without CUDA (configure with "
-                                                "-DORLEANSLLM_CUDA=ON where nvcc is installed)");
-#endif
     }
     int32_t status = ORLEANSLLM_OK;
     char message[1024] = {0};
@@ -91,5 +105,7 @@ bool cuda_device_available() {
     const cuda_plugin& p = plugin();
     return p.handle != nullptr && p.available() != 0;
 }
+
+#endif  // OLM_WITH_CUDA
 
 }  // namespace olm

@@ -39,6 +39,8 @@ __attribute__((visibility("default"))) olm::forward_backend* olm_cuda_make_backe
     return nullptr;
 }
 
+__attribute__((visibility("default"))) int64_t olm_cuda_plugin_abi(void) { return OLM_CUDA_PLUGIN_ABI; }
+
 __attribute__((visibility("default"))) int32_t olm_cuda_device_available(void) {
     return olm::cuda::device_available() ? 1 : 0;
 }
