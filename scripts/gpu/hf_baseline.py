@@ -109,6 +109,7 @@ def build_random_model(config_dict, device, dtype, seed):
             model = transformers.AutoModelForCausalLM.from_config(config)
     finally:
         torch.set_default_dtype(previous)
+    model = model.to(dtype)  # a no-op unless from_config chose the config's dtype over the default
     model.eval()
     # Norm weights near 1 and small random biases (a fresh model has ones and zeros), so the
     # comparisons exercise them.
@@ -280,8 +281,9 @@ def cmd_golden_compare(args):
                 worst = max(worst, max(abs(x - y) for x, y in zip(ra, rb)))
         passed = worst <= old["tolerance"] and old["prompts"] == new["prompts"]
         ok = ok and passed
-        rows.append(dict(fixture=name, worst_abs_diff=worst, tolerance=old["tolerance"], same_prompts=old["prompts"] == new["prompts"],
-                         pass_=passed, hf_produced_by=new["produced_by"]))
+        rows.append({"fixture": name, "worst_abs_diff": worst, "tolerance": old["tolerance"],
+                     "same_prompts": old["prompts"] == new["prompts"], "pass": passed,
+                     "hf_produced_by": new["produced_by"]})
     Path(args.out).write_text(json.dumps(dict(all_pass=ok, fixtures=rows), indent=2))
     print(json.dumps(dict(all_pass=ok, n=len(rows))))
     return 0 if ok else 1
