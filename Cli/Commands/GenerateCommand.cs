@@ -23,15 +23,17 @@ internal static class GenerateCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with token ids and timings" };
         var weights = WeightsOption.Create();
+        var backend = new Option<string>("--backend") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<int>("--device") { Description = "CUDA device index (--backend cuda)", DefaultValueFactory = _ => 0 };
 
         var command = new Command("generate", "Generate text for one prompt with the native engine");
-        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json, weights })
+        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json, weights, backend, device })
         {
             command.Options.Add(option);
         }
         command.SetAction((ParseResult r, CancellationToken ct) => RunAsync(new GenerateRequest(
             r.GetValue(model)!, r.GetValue(prompt)!, r.GetValue(maxTokens), r.GetValue(temperature), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(json), WeightsOption.Value(r, weights)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
+            r.GetValue(threads), r.GetValue(json), WeightsOption.Value(r, weights), r.GetValue(backend)!, r.GetValue(device)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
         return command;
     }
 
@@ -40,6 +42,11 @@ internal static class GenerateCommand
         if (request.MaxTokens < 1 || request.Temperature < 0 || request.Threads < 0)
         {
             await error.WriteLineAsync("error: --max-tokens must be >= 1, --temperature >= 0 and --threads >= 0");
+            return 2;
+        }
+        if (request.Backend is not ("cpu" or "cuda") || request.Device < 0)
+        {
+            await error.WriteLineAsync("error: --backend must be cpu or cuda, and --device >= 0");
             return 2;
         }
         try
@@ -58,7 +65,12 @@ internal static class GenerateCommand
                 await error.WriteLineAsync($"error: the prompt has {promptIds.Length} tokens; the model's context is {model.Description.MaxPositionEmbeddings}");
                 return 2;
             }
-            using var engine = new NativeEngine(model, OneSequence(model, maxModelLength));
+            var engineOptions = OneSequence(model, maxModelLength) with
+            {
+                Backend = request.Backend == "cuda" ? EngineBackend.Cuda : EngineBackend.Cpu,
+                DeviceIndex = request.Device,
+            };
+            using var engine = new NativeEngine(model, engineOptions);
             var sampling = new SamplingOptions
             {
                 Temperature = request.Temperature,
@@ -141,7 +153,7 @@ internal static class GenerateCommand
     }
 
     private sealed record GenerateRequest(string ModelDir, string Prompt, int MaxTokens, float Temperature, ulong Seed, int Threads, bool Json,
-        WeightQuantization Weights);
+        WeightQuantization Weights, string Backend, int Device);
 }
 
 internal sealed record GenerateResult(

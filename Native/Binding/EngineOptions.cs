@@ -24,4 +24,22 @@ public sealed record EngineOptions
     public int ThreadCount { get; init; } = Defaults.NThreads;
 
     public bool EnablePrefixCaching { get; init; } = Defaults.EnablePrefixCaching != 0;
+
+    /// <summary>Where the forward pass runs: the CPU, or a CUDA device (needs liborleansllm-cuda.so
+    /// beside liborleansllm.so; without it or a device, creating the engine fails with a reason).</summary>
+    public EngineBackend Backend { get; init; } = (EngineBackend)Defaults.Backend;
+
+    /// <summary>The CUDA device's index (<see cref="EngineBackend.Cuda"/> only).</summary>
+    public int DeviceIndex { get; init; } = Defaults.DeviceIndex;
+
+    /// <summary>Share of the CUDA device's memory for weights, workspace and K/V blocks, in (0, 1];
+    /// <see cref="KvCacheBytes"/> caps the K/V blocks too.</summary>
+    public float GpuMemoryFraction { get; init; } = Defaults.GpuMemoryFraction;
+}
+
+/// <summary>orleansllm_engine_params.backend.</summary>
+public enum EngineBackend
+{
+    Cpu = 0,
+    Cuda = 1,
 }

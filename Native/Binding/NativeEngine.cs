@@ -35,6 +35,9 @@ public sealed class NativeEngine : IDisposable
         parameters.MaxModelLen = options.MaxModelLength;
         parameters.NThreads = options.ThreadCount;
         parameters.EnablePrefixCaching = options.EnablePrefixCaching ? 1 : 0;
+        parameters.Backend = (int)options.Backend;
+        parameters.DeviceIndex = options.DeviceIndex;
+        parameters.GpuMemoryFraction = options.GpuMemoryFraction;
         _handle = SafeEngineHandle.Create(model.Handle, parameters);
         _stepThread = new Thread(StepLoop) { IsBackground = true, Name = "orleansllm-engine-step" };
         _stepThread.Start();

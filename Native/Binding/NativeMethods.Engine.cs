@@ -47,6 +47,10 @@ internal struct EngineParams
     public int MaxModelLen;
     public int NThreads;
     public int EnablePrefixCaching;
+    public int Backend;
+    public int DeviceIndex;
+    public float GpuMemoryFraction;
+    public int Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -190,6 +190,10 @@ typedef struct orleansllm_engine orleansllm_engine;
 #define ORLEANSLLM_BLOCK_HASH_BYTES 16
 #define ORLEANSLLM_MAX_TOP_LOGPROBS 20
 
+// backends
+#define ORLEANSLLM_BACKEND_CPU 0
+#define ORLEANSLLM_BACKEND_CUDA 1  // needs liborleansllm-cuda.so beside this library and a CUDA device
+
 typedef struct orleansllm_engine_params {
     int32_t block_size_tokens;      // tokens per KV block; default 16
     int32_t max_batched_tokens;     // tokens computed per step, all requests together; default 512
@@ -198,6 +202,11 @@ typedef struct orleansllm_engine_params {
     int32_t max_model_len;          // prompt + output tokens per request; 0 = the model's limit
     int32_t n_threads;              // 0 = the model's thread pool
     int32_t enable_prefix_caching;  // default 1
+    int32_t backend;                // ORLEANSLLM_BACKEND_CPU (default) or ORLEANSLLM_BACKEND_CUDA
+    int32_t device_index;           // cuda: which device; default 0
+    float gpu_memory_fraction;      // cuda: (0, 1], share of the device's memory for weights, workspace
+                                    // and K/V blocks (kv_cache_bytes caps the K/V too); default 0.9
+    int32_t reserved;
 } orleansllm_engine_params;
 
 typedef struct orleansllm_sampling_params {
@@ -277,6 +286,9 @@ ORLEANSLLM_API orleansllm_sampling_params orleansllm_sampling_default_params(voi
 
 // Creates an engine over `model`, which must outlive it. Fails with INVALID_ARGUMENT for a bad
 // parameter, CAPACITY when kv_cache_bytes is below one block or max_model_len exceeds the model's.
+// backend CUDA: UNSUPPORTED with "built without CUDA", "cannot load liborleansllm-cuda.so (...)",
+// "no CUDA device" or a model shape the kernels do not take; OUT_OF_MEMORY when the weights do not
+// fit the device.
 // Thread-safe.
 ORLEANSLLM_API int32_t orleansllm_engine_init(orleansllm_model* model, orleansllm_engine_params params,
                                               orleansllm_engine** out_engine);

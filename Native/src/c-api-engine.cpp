@@ -18,6 +18,7 @@ static_assert(sizeof(olm::token_logprob) == sizeof(orleansllm_token_logprob), "s
 static_assert(offsetof(olm::token_logprob, logprob) == offsetof(orleansllm_token_logprob, logprob), "same layout");
 static_assert(olm::max_top_logprobs == ORLEANSLLM_MAX_TOP_LOGPROBS, "same limit");
 static_assert(int32_t(olm::finish_reason::abort) == ORLEANSLLM_FINISH_ABORT, "same values");
+static_assert(int32_t(olm::backend_kind::cuda) == ORLEANSLLM_BACKEND_CUDA, "same values");
 static_assert(int32_t(olm::kv_event_kind::all_blocks_cleared) == ORLEANSLLM_KV_ALL_BLOCKS_CLEARED, "same values");
 
 namespace {
@@ -60,6 +61,10 @@ orleansllm_engine_params orleansllm_engine_default_params(void) {
     p.max_model_len = d.max_model_len;
     p.n_threads = d.n_threads;
     p.enable_prefix_caching = d.enable_prefix_caching ? 1 : 0;
+    p.backend = int32_t(d.backend);
+    p.device_index = d.device_index;
+    p.gpu_memory_fraction = d.gpu_memory_fraction;
+    p.reserved = 0;
     return p;
 }
 
@@ -95,6 +100,11 @@ int32_t orleansllm_engine_init(orleansllm_model* model, orleansllm_engine_params
         p.max_model_len = params.max_model_len;
         p.n_threads = params.n_threads;
         p.enable_prefix_caching = params.enable_prefix_caching != 0;
+        require(params.backend == ORLEANSLLM_BACKEND_CPU || params.backend == ORLEANSLLM_BACKEND_CUDA,
+                "backend must be ORLEANSLLM_BACKEND_CPU (0) or ORLEANSLLM_BACKEND_CUDA (1)");
+        p.backend = olm::backend_kind(params.backend);
+        p.device_index = params.device_index;
+        p.gpu_memory_fraction = params.gpu_memory_fraction;
         auto e = std::make_unique<orleansllm_engine>();
         e->impl = std::make_unique<olm::engine>(*model->impl, p);
         *out_engine = e.release();

@@ -14,19 +14,46 @@ namespace {
 
 void invalid(const std::string& message) { throw error(ORLEANSLLM_ERR_INVALID_ARGUMENT, message); }
 
-// Validates the params and returns how many blocks the KV budget buys.
-int32_t blocks_for(const model& m, const engine_params& p) {
+const engine_params& validated(const engine_params& p) {
     if (p.block_size_tokens < 1 || p.block_size_tokens > 1024) invalid("block_size_tokens must be in [1, 1024]");
     if (p.kv_cache_bytes <= 0) invalid("kv_cache_bytes must be > 0");
     if (p.max_batched_tokens < 1) invalid("max_batched_tokens must be >= 1");
     if (p.max_running_requests < 1) invalid("max_running_requests must be >= 1");
     if (p.max_model_len < 0) invalid("max_model_len must be >= 0 (0 = the model's limit)");
     if (p.n_threads < 0) invalid("n_threads must be >= 0");
-    const int64_t per_block = kv_storage::bytes_per_block(m, p.block_size_tokens);
-    const int64_t n = p.kv_cache_bytes / per_block;
+    if (p.backend != backend_kind::cpu && p.backend != backend_kind::cuda) invalid("backend must be 0 (cpu) or 1 (cuda)");
+    if (p.device_index < 0) invalid("device_index must be >= 0");
+    if (!(p.gpu_memory_fraction > 0.0f && p.gpu_memory_fraction <= 1.0f)) invalid("gpu_memory_fraction must be in (0, 1]");
+    return p;
+}
+
+// A pool of the engine's own when it asks for a thread count the model's pool does not have.
+std::unique_ptr<thread_pool> own_pool_for(const model& m, const engine_params& p) {
+    if (p.n_threads > 0 && (m.pool == nullptr || m.pool->size() != p.n_threads)) return std::make_unique<thread_pool>(p.n_threads);
+    return nullptr;
+}
+
+std::unique_ptr<forward_backend> backend_for(const model& m, const engine_params& p, thread_pool* own_pool) {
+    if (p.backend == backend_kind::cuda) {
+        cuda_backend_params c;
+        c.device_index = p.device_index;
+        c.gpu_memory_fraction = p.gpu_memory_fraction;
+        c.max_batched_tokens = p.max_batched_tokens;
+        c.max_logits_rows = std::min(p.max_batched_tokens, p.max_running_requests);  // one per scheduled request
+        return make_cuda_backend(m, c);
+    }
+    thread_pool* pool = own_pool != nullptr ? own_pool : m.pool.get();
+    if (pool == nullptr) throw error(ORLEANSLLM_ERR_INTERNAL, "the model has no thread pool");
+    return make_cpu_backend(m, *pool);
+}
+
+// How many blocks the KV budget buys on the backend.
+int32_t blocks_for(const forward_backend& b, const engine_params& p) {
+    const int64_t per_block = b.kv_bytes_per_block(p.block_size_tokens);
+    const int64_t n = b.max_kv_blocks(p.block_size_tokens, p.kv_cache_bytes);
     if (n < 1) {
-        throw error(ORLEANSLLM_ERR_CAPACITY, "kv_cache_bytes " + std::to_string(p.kv_cache_bytes) +
-                                                 " is below one block (" + std::to_string(per_block) + " bytes)");
+        throw error(ORLEANSLLM_ERR_CAPACITY, "kv_cache_bytes " + std::to_string(p.kv_cache_bytes) + " (or the " + b.name() +
+                                                 " device's free memory) is below one block (" + std::to_string(per_block) + " bytes)");
     }
     return int32_t(std::min<int64_t>(n, 1 << 24));
 }
@@ -47,19 +74,15 @@ int32_t model_len_for(const model& m, const engine_params& p, int32_t n_blocks) 
 }  // namespace
 
 engine::engine(const model& m, const engine_params& params)
-    : model_(m), params_(params), n_blocks_(blocks_for(m, params)),
+    : model_(m), params_(validated(params)), own_pool_(own_pool_for(m, params)),
+      backend_(backend_for(m, params, own_pool_.get())), n_blocks_(blocks_for(*backend_, params)),
       max_model_len_(model_len_for(m, params, n_blocks_)),
       kv_(n_blocks_, params.block_size_tokens, params.enable_prefix_caching),
       scheduler_(scheduler_config{params.max_batched_tokens, params.max_running_requests}, kv_),
       sampler_(m.config.vocab_size), eos_token_ids_(m.config.eos_token_ids),
       seed_source_(std::random_device{}()) {
-    thread_pool* pool = m.pool.get();
-    if (params.n_threads > 0 && (pool == nullptr || pool->size() != params.n_threads)) {
-        own_pool_ = std::make_unique<thread_pool>(params.n_threads);
-        pool = own_pool_.get();
-    }
-    if (pool == nullptr) throw error(ORLEANSLLM_ERR_INTERNAL, "the model has no thread pool");
-    runner_ = std::make_unique<model_runner>(m, n_blocks_, params.block_size_tokens, *pool);
+    backend_->allocate_kv(n_blocks_, params.block_size_tokens);
+    runner_ = std::make_unique<model_runner>(m, *backend_, params.block_size_tokens);
     stats_.n_blocks_total = n_blocks_;
 }
 
@@ -126,12 +149,25 @@ step_output engine::step() {
     scheduler_output out = scheduler_.schedule();
     result.num_scheduled_tokens = out.num_batched_tokens;
     result.num_scheduled_requests = int32_t(out.scheduled.size());
-    if (!out.scheduled.empty()) runner_->run(out);
+    if (!out.scheduled.empty()) runner_->run(out, greedy_only(out));
     scheduler_.update_after_forward(out);
     postprocess(out, result);
     result.kv_events = kv_.take_events();
     publish_stats(result);
     return result;
+}
+
+// True when every scheduled request samples by plain argmax (greedy, no penalties, no logprobs)
+// and no test records logits: then the backend may pick the tokens itself (CUDA: on the device).
+bool engine::greedy_only(const scheduler_output& out) const {
+    if (params_.record_logits) return false;
+    for (const scheduled_request& s : out.scheduled) {
+        const sampling_params& p = s.req->sampling;
+        const bool greedy = p.temperature == 0.0f || p.top_k == 1;
+        const bool penalties = p.repetition_penalty != 1.0f || p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f;
+        if (!greedy || penalties || p.logprobs) return false;
+    }
+    return true;
 }
 
 void engine::apply_pending(step_output& result) {
@@ -186,9 +222,15 @@ void engine::postprocess(const scheduler_output& out, step_output& result) {
         const int32_t row = runner_->logits_row(i);
         if (row < 0) continue;  // a prompt chunk: no token due yet
         request& r = *out.scheduled[i].req;
-        const float* logits = runner_->logits(row);
         const sampling_params& p = r.sampling;
-        sample_result s = sampler_.sample(logits, p, r.seed, r.token_ids.data(), r.num_tokens(), r.num_prompt_tokens);
+        sample_result s;
+        const float* logits = nullptr;
+        if (runner_->has_greedy_tokens()) {
+            s.token_id = runner_->greedy_token(row);  // greedy_only() held: the sampler's argmax, taken by the backend
+        } else {
+            logits = runner_->logits(row);
+            s = sampler_.sample(logits, p, r.seed, r.token_ids.data(), r.num_tokens(), r.num_prompt_tokens);
+        }
         r.token_ids.push_back(s.token_id);
 
         request_output o;
@@ -199,7 +241,7 @@ void engine::postprocess(const scheduler_output& out, step_output& result) {
             o.n_top_logprobs = p.top_logprobs;
             o.top_logprobs = s.top;
         }
-        if (params_.record_logits) o.logits.assign(logits, logits + vocab);
+        if (params_.record_logits && logits != nullptr) o.logits.assign(logits, logits + vocab);
         o.num_prompt_tokens = r.num_prompt_tokens;
         o.num_cached_tokens = std::max(0, r.num_cached_tokens);
 

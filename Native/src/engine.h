@@ -32,6 +32,9 @@ struct engine_params {
     int32_t n_threads = 0;                      // 0 = the model's thread pool
     bool enable_prefix_caching = true;
     bool record_logits = false;                 // tests: copy each sampled row's raw logits into the output
+    backend_kind backend = backend_kind::cpu;
+    int32_t device_index = 0;                   // cuda: which device
+    float gpu_memory_fraction = 0.9f;           // cuda: share of device memory for weights, workspace and K/V
 };
 
 struct request_output {
@@ -96,19 +99,22 @@ public:
     int32_t max_model_len() const { return max_model_len_; }
     int32_t block_size_tokens() const { return params_.block_size_tokens; }
     int32_t n_blocks() const { return n_blocks_; }
+    const char* backend_name() const { return backend_->name(); }
 
 private:
     // Moves queued adds into the scheduler and finishes queued aborts (reported in `result`).
     void apply_pending(step_output& result);
     void postprocess(const scheduler_output& out, step_output& result);
+    bool greedy_only(const scheduler_output& out) const;
     // Updates the counters of stats() and forgets the ids reported finished.
     void publish_stats(const step_output& result);
 
     const model& model_;
     engine_params params_;
+    std::unique_ptr<thread_pool> own_pool_;
+    std::unique_ptr<forward_backend> backend_;
     int32_t n_blocks_ = 0;
     int32_t max_model_len_ = 0;
-    std::unique_ptr<thread_pool> own_pool_;
     kv_cache_manager kv_;
     scheduler scheduler_;
     std::unique_ptr<model_runner> runner_;

@@ -4,11 +4,11 @@
 
 namespace olm {
 
-model_runner::model_runner(const model& m, int32_t n_blocks, int32_t block_size_tokens, thread_pool& pool)
-    : model_(m), pool_(pool), kv_(m, n_blocks, block_size_tokens), vocab_size_(m.config.vocab_size),
-      batch_(block_size_tokens) {}
+model_runner::model_runner(const model& m, forward_backend& backend, int32_t block_size_tokens)
+    : backend_(backend), vocab_size_(m.config.vocab_size), batch_(block_size_tokens) {}
 
-void model_runner::run(const scheduler_output& out) {
+void model_runner::run(const scheduler_output& out, bool greedy_only) {
+    has_greedy_tokens_ = false;
     batch_.clear();
     seq_logits_row_.assign(out.scheduled.size(), -1);
     for (size_t i = 0; i < out.scheduled.size(); i++) {
@@ -22,9 +22,14 @@ void model_runner::run(const scheduler_output& out) {
                                                  blocks.size(), due ? logits_wanted::last : logits_wanted::none);
     }
     const batch_view b = batch_.view();
-    logits_.resize(size_t(b.n_logits) * size_t(vocab_size_));
     if (b.n_tokens == 0) return;
-    forward(model_, kv_, b, pool_, logits_.data());
+    if (greedy_only && b.n_logits > 0) {
+        greedy_tokens_.resize(size_t(b.n_logits));
+        has_greedy_tokens_ = backend_.forward_greedy(b, greedy_tokens_.data());
+        if (has_greedy_tokens_) return;
+    }
+    logits_.resize(size_t(b.n_logits) * size_t(vocab_size_));
+    backend_.forward(b, logits_.data());
 }
 
 }  // namespace olm

@@ -14,6 +14,29 @@
 
 namespace olm {
 
+std::vector<float> rope_frequencies(const model_config& c) {
+    const int32_t half = c.head_dim / 2;
+    std::vector<float> inv(static_cast<size_t>(half));
+    for (int32_t i = 0; i < half; ++i) {
+        float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
+        inv[static_cast<size_t>(i)] = 1.0f / std::pow(c.rope.theta, exponent);
+    }
+    if (!c.rope.llama3_scaling) return inv;
+    const float old_ctx = static_cast<float>(c.rope.original_max_positions);
+    const float low_wavelen = old_ctx / c.rope.low_freq_factor;
+    const float high_wavelen = old_ctx / c.rope.high_freq_factor;
+    for (auto& f : inv) {
+        const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
+        if (wavelen > low_wavelen) {
+            f = f / c.rope.factor;
+        } else if (wavelen >= high_wavelen) {
+            const float smooth = (old_ctx / wavelen - c.rope.low_freq_factor) / (c.rope.high_freq_factor - c.rope.low_freq_factor);
+            f = (1.0f - smooth) * f / c.rope.factor + smooth * f;
+        }
+    }
+    return inv;
+}
+
 namespace {
 
 std::string shape_string(const std::vector<int64_t>& s) {
@@ -90,30 +113,6 @@ std::vector<float> load_vector(const tensor_map& tensors, const std::string& sou
     std::vector<float> out(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = to_float(t.type, t.data, i);
     return out;
-}
-
-// inv_freq[i] = theta^(-2i/d), with the llama3 rule that stretches low frequencies.
-std::vector<float> rope_frequencies(const model_config& c) {
-    const int32_t half = c.head_dim / 2;
-    std::vector<float> inv(static_cast<size_t>(half));
-    for (int32_t i = 0; i < half; ++i) {
-        float exponent = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
-        inv[static_cast<size_t>(i)] = 1.0f / std::pow(c.rope.theta, exponent);
-    }
-    if (!c.rope.llama3_scaling) return inv;
-    const float old_ctx = static_cast<float>(c.rope.original_max_positions);
-    const float low_wavelen = old_ctx / c.rope.low_freq_factor;
-    const float high_wavelen = old_ctx / c.rope.high_freq_factor;
-    for (auto& f : inv) {
-        const float wavelen = 2.0f * static_cast<float>(M_PI) / f;
-        if (wavelen > low_wavelen) {
-            f = f / c.rope.factor;
-        } else if (wavelen >= high_wavelen) {
-            const float smooth = (old_ctx / wavelen - c.rope.low_freq_factor) / (c.rope.high_freq_factor - c.rope.low_freq_factor);
-            f = (1.0f - smooth) * f / c.rope.factor + smooth * f;
-        }
-    }
-    return inv;
 }
 
 // Points `m`'s weights at `tensors` (named by `names`), checking that every weight its config needs

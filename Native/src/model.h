@@ -45,6 +45,10 @@ struct model {
     int64_t kv_bytes_per_token() const;
 };
 
+// RoPE inverse frequencies [head_dim / 2]: inv_freq[i] = theta^(-2i/d), with the llama3 rule
+// that stretches low frequencies when the config asks for it.
+std::vector<float> rope_frequencies(const model_config& c);
+
 // Loads a model and checks every tensor's presence, shape and dtype. `path` is a GGUF file when
 // is_gguf_path() says so (not a directory, and named *.gguf or beginning with "GGUF"), else a
 // Hugging Face directory (config.json + safetensors). A quantized `quantize_to` (Q8_0, Q4_0)

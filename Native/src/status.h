@@ -11,7 +11,9 @@
 
 namespace olm {
 
-class error : public std::runtime_error {
+// Default visibility: thrown in liborleansllm-cuda.so and caught in liborleansllm, it must be one
+// type for both.
+class __attribute__((visibility("default"))) error : public std::runtime_error {
 public:
     error(int32_t status, const std::string& message) : std::runtime_error(message), status_(status) {}
     int32_t status() const { return status_; }

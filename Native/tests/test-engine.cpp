@@ -8,6 +8,7 @@
 #include <map>
 
 #include "engine.h"
+#include "forward.h"
 #include "model.h"
 #include "status.h"
 
@@ -432,4 +433,29 @@ TEST(EngineCApi, GeneratesReportsEventsAndReturnsStatusesForBadInput) {
     EXPECT_EQ(bad, nullptr);
     orleansllm_engine_free(engine);
     orleansllm_model_free(model);
+}
+
+// backend = cuda where it cannot run: a status and a message that say why, never a crash.
+TEST(Engine, CudaBackendUnavailableIsAClearError) {
+    if (olm::cuda_device_available()) GTEST_SKIP() << "a CUDA device is present: tests/cuda/ cover the backend";
+    olm::engine_params p = small_params();
+    p.backend = olm::backend_kind::cuda;
+    try {
+        olm::engine e(tiny_model(), p);
+        FAIL() << "backend cuda was accepted without CUDA";
+    } catch (const olm::error& e) {
+        EXPECT_EQ(e.status(), ORLEANSLLM_ERR_UNSUPPORTED);
+#ifdef OLM_WITH_CUDA
+        EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+#else
+        EXPECT_NE(std::string(e.what()).find("built without CUDA"), std::string::npos) << e.what();
+#endif
+    }
+    p.gpu_memory_fraction = 1.5f;
+    try {
+        olm::engine e(tiny_model(), p);
+        FAIL() << "gpu_memory_fraction 1.5 was accepted";
+    } catch (const olm::error& e) {
+        EXPECT_EQ(e.status(), ORLEANSLLM_ERR_INVALID_ARGUMENT);
+    }
 }

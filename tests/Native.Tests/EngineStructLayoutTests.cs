@@ -12,7 +12,9 @@ public sealed class EngineStructLayoutTests
     [Fact]
     public void Mirrors_have_the_sizes_of_the_c_structs()
     {
-        Assert.Equal(32, Unsafe.SizeOf<EngineParams>());
+        Assert.Equal(48, Unsafe.SizeOf<EngineParams>());
+        Assert.Equal(32, (int)Marshal.OffsetOf<EngineParams>(nameof(EngineParams.Backend)));
+        Assert.Equal(40, (int)Marshal.OffsetOf<EngineParams>(nameof(EngineParams.GpuMemoryFraction)));
         Assert.Equal(64, Unsafe.SizeOf<SamplingParams>());
         Assert.Equal(56, Unsafe.SizeOf<RequestOutput>());
         Assert.Equal(40, Unsafe.SizeOf<KvEventNative>());
@@ -38,6 +40,9 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(16, engine.BlockSizeTokens);
         Assert.Equal(1L << 30, engine.KvCacheBytes);
         Assert.Equal(1, engine.EnablePrefixCaching);
+        Assert.Equal(0, engine.Backend);
+        Assert.Equal(0, engine.DeviceIndex);
+        Assert.Equal(0.9f, engine.GpuMemoryFraction);
         var sampling = NativeMethods.SamplingDefaultParams();
         Assert.Equal(1.0f, sampling.Temperature);
         Assert.Equal(-1, sampling.Seed);
@@ -59,6 +64,9 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(engine.MaxModelLen, options.MaxModelLength);
         Assert.Equal(engine.NThreads, options.ThreadCount);
         Assert.True(options.EnablePrefixCaching);
+        Assert.Equal(EngineBackend.Cpu, options.Backend);
+        Assert.Equal(engine.DeviceIndex, options.DeviceIndex);
+        Assert.Equal(engine.GpuMemoryFraction, options.GpuMemoryFraction);
 
         var sampling = NativeMethods.SamplingDefaultParams();
         var s = new SamplingOptions();

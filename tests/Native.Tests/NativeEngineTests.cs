@@ -22,6 +22,16 @@ public sealed class NativeEngineTests : IDisposable
         return list;
     }
 
+    // Without CUDA (no plugin, no device) and with it (this model's head_dim 16 is outside the
+    // kernels' whitelist) the answer is the same kind: unsupported, with the reason.
+    [Fact]
+    public void Cuda_backend_that_cannot_run_fails_with_unsupported_and_a_reason()
+    {
+        var ex = Assert.Throws<NativeException>(() => new NativeEngine(_model, new EngineOptions { Backend = EngineBackend.Cuda }));
+        Assert.Equal(NativeStatus.Unsupported, ex.Status);
+        Assert.Contains("cuda", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Concurrent_requests_stream_the_same_tokens_as_each_alone()
     {
