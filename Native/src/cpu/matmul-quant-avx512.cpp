@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstring>
+#include <vector>
 
 #include "matmul.h"
 #include "quant.h"
@@ -165,6 +166,15 @@ void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, floa
 }  // namespace
 
 void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
+    if (!dtype_has_q8_kernel(w.type)) {  // Q5_0, Q5_1, Q4_K, Q6_K: the scalar dequantizer, then BF16
+        thread_local std::vector<float> row;
+        row.resize(static_cast<size_t>(w.cols));
+        for (int64_t r = r0; r < r1; ++r, out += w.cols) {
+            dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes(), row.data(), w.cols);
+            to_bf16_avx512(row.data(), w.cols, out);
+        }
+        return;
+    }
     const int64_t bb = dtype_block_bytes(w.type), blocks = w.cols / 32;
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();
