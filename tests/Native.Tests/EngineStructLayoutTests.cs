@@ -19,7 +19,8 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(32, Unsafe.SizeOf<StepOutput>());
         Assert.Equal(88, Unsafe.SizeOf<EngineStatsNative>());
         Assert.Equal(4, Unsafe.SizeOf<ContextParams>());
-        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(12, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(8, (int)Marshal.OffsetOf<ModelParams>(nameof(ModelParams.WeightType)));
         Assert.Equal(16, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.ParentHash)));
         Assert.Equal(32, (int)Marshal.OffsetOf<KvEventNative>(nameof(KvEventNative.HasParent)));
     }
@@ -30,7 +31,7 @@ public sealed class EngineStructLayoutTests
         var model = NativeMethods.ModelDefaultParams();
         Assert.Equal(0, model.NThreads);
         Assert.Equal(0, model.UseMmap);
-        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(0, model.WeightType);
         var engine = NativeMethods.EngineDefaultParams();
         Assert.Equal(16, engine.BlockSizeTokens);
         Assert.Equal(1L << 30, engine.KvCacheBytes);
