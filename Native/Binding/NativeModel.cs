@@ -95,7 +95,7 @@ public sealed class NativeModel : IDisposable
         {
             eos[i] = info.EosTokenIds[i];
         }
-        var dtype = info.WeightDtype switch { 0 => "f32", 1 => "f16", 2 => "bf16", 3 => "q8_0", 4 => "q4_0", _ => "unknown" };
+        var dtype = info.WeightDtype switch { 0 => "f32", 1 => "f16", 2 => "bf16", 3 => "q8_0", 4 => "q4_0", 5 => "q5_0", 6 => "q5_1", 7 => "q4_k", 8 => "q6_k", _ => "unknown" };
         return new ModelDescription(info.VocabSize, info.HiddenSize, info.NLayers, info.NHeads, info.NKvHeads, info.HeadDim,
             info.MaxPositionEmbeddings, info.BosTokenId, eos, dtype, info.WeightBytes, info.KvBytesPerToken);
     }

@@ -73,6 +73,47 @@ BENCHMARK(BM_MatmulQuant)
     ->Args({64, 8192, 2048, 2, 0})
     ->ArgNames({"n", "rows", "cols", "type", "bf16path"})->UseRealTime();
 
+// One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
+// machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0), avx512 (0 AVX2).
+void BM_DecodeKernel(benchmark::State& state) {
+    const int64_t rows = state.range(0), cols = state.range(1);
+    const auto type = static_cast<olm::dtype>(state.range(2));
+    const bool avx512 = state.range(3) != 0;
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> f(size_t(rows * cols));
+    for (auto& v : f) v = normal(rng);
+    std::vector<uint8_t> data(size_t(olm::dtype_row_bytes(type, cols) * rows));
+    if (type == olm::dtype::bf16) {
+        for (size_t i = 0; i < f.size(); ++i) reinterpret_cast<uint16_t*>(data.data())[i] = olm::to_bf16(f[i]);
+    } else {
+        olm::quantize_row(type, f.data(), data.data(), rows * cols);
+    }
+    const olm::matrix w{type, data.data(), rows, cols};
+    std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
+    for (auto& v : x) v = normal(rng) * 50;
+    std::vector<uint16_t> xb(static_cast<size_t>(cols));
+    std::vector<uint8_t> q8(size_t(olm::q8_activation_bytes(1, cols) + 64));
+    void* aligned = q8.data() + (64 - reinterpret_cast<uintptr_t>(q8.data()) % 64) % 64;
+    const int32_t k = avx512 ? olm::q8_corr_k_avx512_vnni(type) : olm::q8_corr_k_avx2(type);
+    for (auto _ : state) {
+        if (type == olm::dtype::bf16 && avx512) {
+            olm::to_bf16_avx512(x.data(), cols, xb.data());
+            olm::matmul_rows_bf16dot_avx512(xb.data(), 1, w, 0, rows, y.data());
+        } else if (type == olm::dtype::bf16) {
+            olm::to_bf16_pairs(x.data(), 1, cols, xp.data());
+            olm::matmul_rows_bf16_pairs_avx2(xp.data(), x.data(), 1, w, 0, rows, y.data());
+        } else {
+            const olm::q8_activations xq = olm::quantize_activations(x.data(), 1, cols, k, aligned, 0, 1);
+            (avx512 ? olm::matmul_rows_q8_avx512_vnni : olm::matmul_rows_q8_avx2)(xq, w, 0, rows, y.data());
+        }
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+    state.counters["Gweights_per_s"] = benchmark::Counter(double(rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
+
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
 // over a float32 (kv = 0) or BF16 (kv = 1) cache.
 void BM_DecodeAttention(benchmark::State& state) {

@@ -89,6 +89,11 @@ typedef struct orleansllm_model_params {
 #define ORLEANSLLM_DTYPE_BF16 2
 #define ORLEANSLLM_DTYPE_Q8_0 3  // GGUF Q8_0: blocks of 32, fp16 scale + 32 int8 (34 bytes)
 #define ORLEANSLLM_DTYPE_Q4_0 4  // GGUF Q4_0: blocks of 32, fp16 scale + 16 bytes of nibbles (18 bytes)
+// Read from GGUF files only (llama.cpp's Q4_K_M files hold them): no quantizer, no load-time target.
+#define ORLEANSLLM_DTYPE_Q5_0 5
+#define ORLEANSLLM_DTYPE_Q5_1 6
+#define ORLEANSLLM_DTYPE_Q4_K 7
+#define ORLEANSLLM_DTYPE_Q6_K 8
 
 typedef struct orleansllm_model_info {
     int32_t vocab_size;
@@ -101,7 +106,7 @@ typedef struct orleansllm_model_info {
     int32_t bos_token_id;          // -1 when the config names none
     int32_t eos_token_ids[8];      // the config's eos ids, -1 padded
     int32_t n_eos_token_ids;
-    int32_t weight_dtype;          // ORLEANSLLM_DTYPE_* of the layers' matrices (0 f32, 1 f16, 2 bf16, 3 q8_0, 4 q4_0)
+    int32_t weight_dtype;          // ORLEANSLLM_DTYPE_* of the first layer's attn_q (0 f32, 1 f16, 2 bf16, 3 q8_0, 4 q4_0, 5 q5_0, 6 q5_1, 7 q4_k, 8 q6_k)
     int64_t weight_bytes;          // bytes of weights read per decoded token (all matrices + lm head)
     int64_t kv_bytes_per_token;    // KV cache bytes one token occupies across all layers
 } orleansllm_model_info;

@@ -75,7 +75,7 @@ int32_t orleansllm_model_load(const char* path, orleansllm_model_params params, 
 }
 
 int64_t orleansllm_quantized_bytes(int32_t type, int64_t n_rows, int64_t n_cols) {
-    if (type < ORLEANSLLM_DTYPE_F32 || type > ORLEANSLLM_DTYPE_Q4_0 || n_rows < 0 || n_cols < 0) return -1;
+    if (type < ORLEANSLLM_DTYPE_F32 || type > ORLEANSLLM_DTYPE_Q6_K || n_rows < 0 || n_cols < 0) return -1;
     const auto t = static_cast<olm::dtype>(type);
     if (n_cols % olm::dtype_block_elements(t) != 0) return -1;
     return n_rows * olm::dtype_row_bytes(t, n_cols);

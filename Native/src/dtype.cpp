@@ -11,20 +11,31 @@ const char* dtype_name(dtype t) {
         case dtype::bf16: return "BF16";
         case dtype::q8_0: return "Q8_0";
         case dtype::q4_0: return "Q4_0";
+        case dtype::q5_0: return "Q5_0";
+        case dtype::q5_1: return "Q5_1";
+        case dtype::q4_k: return "Q4_K";
+        case dtype::q6_k: return "Q6_K";
     }
     return "?";
 }
 
-bool dtype_is_quantized(dtype t) { return t == dtype::q8_0 || t == dtype::q4_0; }
+bool dtype_is_quantized(dtype t) { return static_cast<int32_t>(t) >= static_cast<int32_t>(dtype::q8_0); }
 
 int64_t dtype_size(dtype t) { return t == dtype::f32 ? 4 : 2; }
 
-int64_t dtype_block_elements(dtype t) { return dtype_is_quantized(t) ? kQuantBlock : 1; }
+int64_t dtype_block_elements(dtype t) {
+    if (t == dtype::q4_k || t == dtype::q6_k) return kSuperBlock;
+    return dtype_is_quantized(t) ? kQuantBlock : 1;
+}
 
 int64_t dtype_block_bytes(dtype t) {
     switch (t) {
         case dtype::q8_0: return sizeof(block_q8_0);
         case dtype::q4_0: return sizeof(block_q4_0);
+        case dtype::q5_0: return sizeof(block_q5_0);
+        case dtype::q5_1: return sizeof(block_q5_1);
+        case dtype::q4_k: return sizeof(block_q4_k);
+        case dtype::q6_k: return sizeof(block_q6_k);
         default: return dtype_size(t);
     }
 }

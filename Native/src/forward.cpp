@@ -52,8 +52,7 @@ void embed_tokens(const matrix& embed, const int32_t* ids, int64_t n, float* out
                 for (int64_t i = 0; i < h; ++i) o[i] = _cvtsh_ss(src[i]);
                 break;
             }
-            case dtype::q8_0:
-            case dtype::q4_0:
+            default:  // quantized
                 dequantize_row(embed.type, static_cast<const uint8_t*>(embed.data) + row * embed.row_bytes(), o, h);
                 break;
         }

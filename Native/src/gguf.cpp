@@ -27,10 +27,10 @@ constexpr ggml_type_info ggml_types[] = {
     {0, "F32", true, dtype::f32, 1, 4},
     {1, "F16", true, dtype::f16, 1, 2},
     {30, "BF16", true, dtype::bf16, 1, 2},
-    {2, "Q4_0", true, dtype::q4_0, 32, 18},    {3, "Q4_1", false, {}, 0, 0},    {6, "Q5_0", false, {}, 0, 0},
-    {7, "Q5_1", false, {}, 0, 0},    {8, "Q8_0", true, dtype::q8_0, 32, 34},    {9, "Q8_1", false, {}, 0, 0},
-    {10, "Q2_K", false, {}, 0, 0},   {11, "Q3_K", false, {}, 0, 0},   {12, "Q4_K", false, {}, 0, 0},
-    {13, "Q5_K", false, {}, 0, 0},   {14, "Q6_K", false, {}, 0, 0},   {15, "Q8_K", false, {}, 0, 0},
+    {2, "Q4_0", true, dtype::q4_0, 32, 18},    {3, "Q4_1", false, {}, 0, 0},    {6, "Q5_0", true, dtype::q5_0, 32, 22},
+    {7, "Q5_1", true, dtype::q5_1, 32, 24},    {8, "Q8_0", true, dtype::q8_0, 32, 34},    {9, "Q8_1", false, {}, 0, 0},
+    {10, "Q2_K", false, {}, 0, 0},   {11, "Q3_K", false, {}, 0, 0},   {12, "Q4_K", true, dtype::q4_k, 256, 144},
+    {13, "Q5_K", false, {}, 0, 0},   {14, "Q6_K", true, dtype::q6_k, 256, 210},   {15, "Q8_K", false, {}, 0, 0},
     {16, "IQ2_XXS", false, {}, 0, 0}, {17, "IQ2_XS", false, {}, 0, 0}, {18, "IQ3_XXS", false, {}, 0, 0},
     {19, "IQ1_S", false, {}, 0, 0},  {20, "IQ4_NL", false, {}, 0, 0}, {21, "IQ3_S", false, {}, 0, 0},
     {22, "IQ2_S", false, {}, 0, 0},  {23, "IQ4_XS", false, {}, 0, 0}, {24, "I8", false, {}, 0, 0},
@@ -282,7 +282,7 @@ gguf_file::gguf_file(const std::string& path, weight_memory memory) : path_(path
             c.fail(ORLEANSLLM_ERR_FORMAT, what + " has unknown tensor type " + std::to_string(type_id));
         }
         if (!t.type->supported) {
-            c.fail(ORLEANSLLM_ERR_UNSUPPORTED, what + " has type " + t.type->name + ", not supported yet (supported: F32, F16, BF16, Q8_0, Q4_0)");
+            c.fail(ORLEANSLLM_ERR_UNSUPPORTED, what + " has type " + t.type->name + ", not supported yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q6_K)");
         }
         if (static_cast<int64_t>(ne[0]) % t.type->block_elements != 0) {
             c.fail(ORLEANSLLM_ERR_FORMAT, what + " has ne[0] " + std::to_string(ne[0]) + ", not a multiple of the " + t.type->name +

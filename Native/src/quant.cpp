@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstring>
 
 namespace olm {
 
@@ -57,8 +58,97 @@ void quantize_row(dtype type, const float* x, void* out, int64_t n) {
     }
 }
 
+bool dtype_has_q8_kernel(dtype type) { return type == dtype::q8_0 || type == dtype::q4_0; }
+
+namespace {
+
+void dequantize_q5(const uint8_t* qh_bytes, const uint8_t* qs, float d, float m, bool centered, float* out) {
+    uint32_t qh;
+    std::memcpy(&qh, qh_bytes, 4);
+    for (int j = 0; j < 16; ++j) {
+        const int lo = (qs[j] & 0xF) | int((qh >> j) & 1) << 4;
+        const int hi = (qs[j] >> 4) | int((qh >> (j + 16)) & 1) << 4;
+        out[j] = centered ? d * float(lo - 16) : d * float(lo) + m;
+        out[j + 16] = centered ? d * float(hi - 16) : d * float(hi) + m;
+    }
+}
+
+// Sub-block j's 6-bit scale and min of a Q4_K block: j < 4 in the low 6 bits of bytes j and j + 4;
+// j ≥ 4 in the nibbles of byte j + 4 with their top 2 bits in the top bits of bytes j − 4 and j.
+void q4_k_scale_min(const uint8_t* s, int j, int* scale, int* min) {
+    if (j < 4) {
+        *scale = s[j] & 63;
+        *min = s[j + 4] & 63;
+    } else {
+        *scale = (s[j + 4] & 0xF) | (s[j - 4] >> 6) << 4;
+        *min = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
+void dequantize_q4_k(const block_q4_k& b, float* out) {
+    const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
+    for (int pair = 0; pair < 4; ++pair) {  // 64 elements: sub-blocks 2·pair (low nibbles), 2·pair + 1 (high)
+        const uint8_t* q = b.qs + 32 * pair;
+        int sc, m;
+        q4_k_scale_min(b.scales, 2 * pair, &sc, &m);
+        const float d1 = d * float(sc), m1 = dmin * float(m);
+        q4_k_scale_min(b.scales, 2 * pair + 1, &sc, &m);
+        const float d2 = d * float(sc), m2 = dmin * float(m);
+        for (int l = 0; l < 32; ++l) {
+            out[64 * pair + l] = d1 * float(q[l] & 0xF) - m1;
+            out[64 * pair + 32 + l] = d2 * float(q[l] >> 4) - m2;
+        }
+    }
+}
+
+// Each half of 128: ql[l] low nibble → element l, ql[l + 32] low → l + 32, ql[l] high → l + 64,
+// ql[l + 32] high → l + 96; qh[l] bits 0-1, 2-3, 4-5, 6-7 are their top 2 bits; scale of 16.
+void dequantize_q6_k(const block_q6_k& b, float* out) {
+    const float d = fp16_to_fp32(b.d);
+    for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = b.ql + 64 * half;
+        const uint8_t* qh = b.qh + 32 * half;
+        const int8_t* sc = b.scales + 8 * half;
+        float* y = out + 128 * half;
+        for (int l = 0; l < 32; ++l) {
+            const int is = l / 16;
+            const int q1 = ((ql[l] & 0xF) | ((qh[l] >> 0) & 3) << 4) - 32;
+            const int q2 = ((ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4) - 32;
+            const int q3 = ((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32;
+            const int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32;
+            y[l] = d * float(sc[is]) * float(q1);
+            y[l + 32] = d * float(sc[is + 2]) * float(q2);
+            y[l + 64] = d * float(sc[is + 4]) * float(q3);
+            y[l + 96] = d * float(sc[is + 6]) * float(q4);
+        }
+    }
+}
+
+}  // namespace
+
 void dequantize_row(dtype type, const void* blocks, float* out, int64_t n) {
-    assert(n % kQuantBlock == 0);
+    assert(n % dtype_block_elements(type) == 0);
+    switch (type) {
+        case dtype::q5_0:
+            for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+                const block_q5_0& blk = static_cast<const block_q5_0*>(blocks)[b];
+                dequantize_q5(blk.qh, blk.qs, fp16_to_fp32(blk.d), 0.0f, true, out + b * kQuantBlock);
+            }
+            return;
+        case dtype::q5_1:
+            for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+                const block_q5_1& blk = static_cast<const block_q5_1*>(blocks)[b];
+                dequantize_q5(blk.qh, blk.qs, fp16_to_fp32(blk.d), fp16_to_fp32(blk.m), false, out + b * kQuantBlock);
+            }
+            return;
+        case dtype::q4_k:
+            for (int64_t b = 0; b < n / kSuperBlock; ++b) dequantize_q4_k(static_cast<const block_q4_k*>(blocks)[b], out + b * kSuperBlock);
+            return;
+        case dtype::q6_k:
+            for (int64_t b = 0; b < n / kSuperBlock; ++b) dequantize_q6_k(static_cast<const block_q6_k*>(blocks)[b], out + b * kSuperBlock);
+            return;
+        default: break;
+    }
     for (int64_t b = 0; b < n / kQuantBlock; ++b, out += kQuantBlock) {
         if (type == dtype::q8_0) {
             const block_q8_0& blk = static_cast<const block_q8_0*>(blocks)[b];

@@ -1,5 +1,5 @@
-// quant.h: GGUF's quantized block layouts (Q8_0, Q4_0) and the reference quantizer that writes
-// them. The rounding follows llama.cpp's reference quantizer (ggml-quants.c, quantize_row_*_ref,
+// quant.h: GGUF's quantized block layouts (Q8_0, Q4_0; Q5_0, Q5_1, Q4_K, Q6_K read only) and the
+// reference quantizer that writes Q8_0 / Q4_0. The rounding follows llama.cpp's reference quantizer (ggml-quants.c, quantize_row_*_ref,
 // what llama_model_quantize uses without an importance matrix) so that both produce the same
 // bytes for the same float32 input; docs/QUANTIZATION.md states the rules.
 #pragma once
@@ -25,7 +25,42 @@ struct block_q4_0 {
     uint8_t qs[kQuantBlock / 2];
 };
 
+// value[i] = d · (q[i] − 16), q 5 bits: the low 4 as in Q4_0, bit 4 of element i in bit i of qh.
+struct block_q5_0 {
+    uint16_t d;
+    uint8_t qh[4];
+    uint8_t qs[kQuantBlock / 2];
+};
+
+// value[i] = d · q[i] + m, q 5 bits as in Q5_0.
+struct block_q5_1 {
+    uint16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[kQuantBlock / 2];
+};
+
+constexpr int64_t kSuperBlock = 256;  // elements per Q4_K / Q6_K block
+
+// 8 sub-blocks of 32: value = d · sc[j] · q − dmin · m[j], q a nibble; the 6-bit sc and m of the 8
+// sub-blocks packed in 12 bytes (docs/QUANTIZATION.md). Each 32 bytes of qs hold two sub-blocks:
+// low nibbles the first, high nibbles the second.
+struct block_q4_k {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qs[kSuperBlock / 2];
+};
+
+// 16 sub-blocks of 16: value = d · scales[j] · (q − 32), q 6 bits: low 4 in ql, high 2 in qh.
+struct block_q6_k {
+    uint8_t ql[kSuperBlock / 2];
+    uint8_t qh[kSuperBlock / 4];
+    int8_t scales[kSuperBlock / 16];
+    uint16_t d;
+};
+
 static_assert(sizeof(block_q8_0) == 34, "GGUF Q8_0 block is 34 bytes");
+static_assert(sizeof(block_q5_0) == 22 && sizeof(block_q5_1) == 24, "GGUF Q5_0 / Q5_1 blocks are 22 / 24 bytes");
+static_assert(sizeof(block_q4_k) == 144 && sizeof(block_q6_k) == 210, "GGUF Q4_K / Q6_K blocks are 144 / 210 bytes");
 static_assert(sizeof(block_q4_0) == 18, "GGUF Q4_0 block is 18 bytes");
 
 // IEEE half <-> float, round to nearest even (what ggml's F16C path does).
@@ -37,7 +72,10 @@ float fp16_to_fp32(uint16_t h);
 // Q4_0: m = the element of largest magnitude (the first, on ties), d = m / −8,
 //       q = min(15, trunc(x · (1/d) + 8.5)).
 void quantize_row(dtype type, const float* x, void* out, int64_t n);
-// The inverse: n floats from n / 32 blocks of `type`.
+// Whether `type` has the Q8-activation kernels and quantize_row (Q8_0, Q4_0); the other quantized
+// types are dequantized before the float kernels.
+bool dtype_has_q8_kernel(dtype type);
+// n floats (whole blocks of `type`, any quantized type) from its blocks.
 void dequantize_row(dtype type, const void* blocks, float* out, int64_t n);
 
 }  // namespace olm

@@ -371,10 +371,10 @@ TEST_F(gguf_errors, truncated_tensor_data) {
 TEST_F(gguf_errors, unsupported_tensor_type) {
     gguf_writer w = llama();
     gguf_tensor& t = w.tensor("blk.0.attn_q.weight");
-    t.type = kQ4K;  // [64, 64]: 16 blocks of 256 elements, 144 bytes each
-    t.data = std::string(16 * 144, '\0');
+    t.type = 13;  // Q5_K: [64, 64] would be 16 blocks of 256 elements, 176 bytes each
+    t.data = std::string(16 * 176, '\0');
     expect_load_error(write_broken(w.build()), ORLEANSLLM_ERR_UNSUPPORTED,
-                      {"tensor 'blk.0.attn_q.weight' has type Q4_K, not supported yet"});
+                      {"tensor 'blk.0.attn_q.weight' has type Q5_K, not supported yet"});
 }
 
 TEST_F(gguf_errors, unknown_tensor_type) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,68 @@ TEST(Quantizer, BytesMatchTheNumpyFixture) {
         for (int64_t b = 0; b < n / 32; ++b) {
             EXPECT_EQ(got.substr(size_t(b * bb), size_t(bb)), want.substr(size_t(b * bb), size_t(bb)))
                 << olm::dtype_name(type) << " block " << b << " differs from " << file;
+        }
+    }
+}
+
+TEST(Dequantizer, ReadOnlyTypesMatchTheNumpyFixture) {
+    for (const auto& [type, name] : {std::pair{dtype::q5_0, "q5_0"}, std::pair{dtype::q5_1, "q5_1"},
+                                     std::pair{dtype::q4_k, "q4_k"}, std::pair{dtype::q6_k, "q6_k"}}) {
+        const std::string blocks = read_bytes(fixture_root / (std::string(name) + ".blocks"));
+        const std::string values = read_bytes(fixture_root / (std::string(name) + ".f32"));
+        const int64_t n = int64_t(values.size() / 4);
+        ASSERT_GT(n, 0) << name;
+        ASSERT_EQ(int64_t(blocks.size()), olm::dtype_row_bytes(type, n)) << name;
+        std::vector<float> want(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+        std::memcpy(want.data(), values.data(), values.size());
+        olm::dequantize_row(type, blocks.data(), got.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+            // numpy rounds each product; the compiler may fuse one multiply-subtract (Q4_K).
+            ASSERT_NEAR(got[size_t(i)], want[size_t(i)], 1e-6 * std::fabs(want[size_t(i)]) + 1e-7) << name << " element " << i;
+        }
+    }
+}
+
+TEST(QuantKernels, ReadOnlyTypesThroughMatmulMatchTheFloatReference) {
+    olm::thread_pool pool(2);
+    std::vector<uint8_t> bytes(4096 * 16);
+    std::mt19937 rng(8);
+    for (auto& b : bytes) b = uint8_t(rng());
+    for (const dtype type : {dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q6_k}) {
+        const int64_t rows = 24, cols = 512;
+        std::vector<uint8_t> w_bytes(static_cast<size_t>(olm::dtype_row_bytes(type, cols) * rows));
+        for (size_t i = 0; i < w_bytes.size(); ++i) w_bytes[i] = bytes[i % bytes.size()];
+        // Sane scales: every fp16 field a small number (the random bytes could be inf or NaN).
+        const int64_t bb = olm::dtype_block_bytes(type), n_blocks = int64_t(w_bytes.size()) / bb;
+        for (int64_t b = 0; b < n_blocks; ++b) {
+            uint8_t* blk = w_bytes.data() + b * bb;
+            const uint16_t small = olm::fp32_to_fp16(0.001f * float(1 + b % 7));
+            if (type == dtype::q6_k) {
+                std::memcpy(blk + 208, &small, 2);
+            } else {
+                std::memcpy(blk, &small, 2);
+                if (type == dtype::q5_1 || type == dtype::q4_k) std::memcpy(blk + 2, &small, 2);
+            }
+        }
+        std::vector<float> deq(static_cast<size_t>(rows * cols));
+        olm::dequantize_row(type, w_bytes.data(), deq.data(), rows * cols);
+        const olm::matrix w{type, w_bytes.data(), rows, cols};
+        for (const int64_t n : {1, 6}) {
+            const std::vector<float> x = random_floats(static_cast<size_t>(n * cols), 21);
+            std::vector<float> y(static_cast<size_t>(n * rows));
+            olm::matmul(pool, x.data(), n, {{&w, y.data()}});
+            for (int64_t t = 0; t < n; ++t)
+                for (int64_t r = 0; r < rows; ++r) {
+                    double ref = 0, magnitude = 0;
+                    for (int64_t k = 0; k < cols; ++k) {
+                        const double p = double(x[size_t(t * cols + k)]) * deq[size_t(r * cols + k)];
+                        ref += p;
+                        magnitude += std::fabs(p);
+                    }
+                    // BF16 activations and weights on AVX-512 BF16 CPUs: ≤ 2^-8 of Σ|x w|.
+                    ASSERT_NEAR(y[size_t(t * rows + r)], ref, magnitude / 256 + 1e-6)
+                        << olm::dtype_name(type) << " n " << n << " t " << t << " r " << r;
+                }
         }
     }
 }

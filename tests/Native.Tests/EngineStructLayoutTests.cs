@@ -21,7 +21,8 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(32, Unsafe.SizeOf<StepOutput>());
         Assert.Equal(88, Unsafe.SizeOf<EngineStatsNative>());
         Assert.Equal(4, Unsafe.SizeOf<ContextParams>());
-        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(12, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(8, (int)Marshal.OffsetOf<ModelParams>(nameof(ModelParams.WeightType)));
         Assert.Equal(48, Unsafe.SizeOf<ReadBandwidthNative>());
         Assert.Equal(24, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.BufferBytes)));
         Assert.Equal(40, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.NThreads)));
@@ -35,7 +36,7 @@ public sealed class EngineStructLayoutTests
         var model = NativeMethods.ModelDefaultParams();
         Assert.Equal(0, model.NThreads);
         Assert.Equal(0, model.UseMmap);
-        Assert.Equal(8, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(0, model.WeightType);
         var engine = NativeMethods.EngineDefaultParams();
         Assert.Equal(16, engine.BlockSizeTokens);
         Assert.Equal(1L << 30, engine.KvCacheBytes);

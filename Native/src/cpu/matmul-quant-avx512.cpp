@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstring>
+#include <vector>
 
 #include "matmul.h"
 #include "quant.h"
@@ -104,6 +105,43 @@ void block_tile(const q8_activations& x, const matrix& w, int64_t row, int64_t t
         for (int r = 0; r < R; ++r) y[(t0 + t) * w.rows + row + r] = hsum512(acc[r][t]) + tail[r][t];
 }
 
+// Decode: one row at a time (the weights read in address order, one stream per thread), two
+// block pairs per step into two accumulators so that consecutive FMAs do not wait on each other.
+template <dtype T>
+void decode_row(const q8_activations& x, const matrix& w, int64_t row, float* y) {
+    const int64_t bb = dtype_block_bytes(T);
+    const uint8_t* wr = static_cast<const uint8_t*>(w.data) + row * w.row_bytes();
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const auto pair = [&](int64_t b, __m512& acc) {
+        weight_pair<T> wp;
+        wp.load(wr + b * bb, bb);
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_loadu_si512(x.corr + b * 8), wp.u, _mm512_loadu_si512(x.qs + b * 32));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(_mm512_loadu_ps(x.d + b * 8), wp.d), acc);
+    };
+    int64_t b = 0;
+    for (; b + 4 <= x.blocks; b += 4) {
+        _mm_prefetch(reinterpret_cast<const char*>(wr + b * bb) + 1024, _MM_HINT_T0);
+        pair(b, acc0);
+        pair(b + 2, acc1);
+    }
+    if (b + 2 <= x.blocks) {
+        pair(b, acc0);
+        b += 2;
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (b < x.blocks) {  // an odd block count: the last block alone
+        float d;
+        const __m256i u = weight_bytes_256<T>(wr + b * bb, &d);
+        const __m256i p = _mm256_dpbusd_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(x.corr + b * 8)), u,
+                                              _mm256_load_si256(reinterpret_cast<const __m256i*>(x.qs + b * 32)));
+        const __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * x.d[b * 8]));
+        const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+        const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        sum += _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+    }
+    y[row] = sum;
+}
+
 template <dtype T, int R>
 void row_tiles(const q8_activations& x, const matrix& w, int64_t row, int64_t t_begin, int64_t t_end, float* y) {
     int64_t t = t_begin;
@@ -114,7 +152,7 @@ void row_tiles(const q8_activations& x, const matrix& w, int64_t row, int64_t t_
 template <dtype T>
 void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     if (x.n == 1) {
-        for (int64_t r = r0; r < r1; ++r) block_tile<T, 1, 1>(x, w, r, 0, y);
+        for (int64_t r = r0; r < r1; ++r) decode_row<T>(x, w, r, y);
         return;
     }
     for (int64_t tc = 0; tc < x.n; tc += kTokenChunk) {
@@ -128,6 +166,15 @@ void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, floa
 }  // namespace
 
 void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
+    if (!dtype_has_q8_kernel(w.type)) {  // Q5_0, Q5_1, Q4_K, Q6_K: the scalar dequantizer, then BF16
+        thread_local std::vector<float> row;
+        row.resize(static_cast<size_t>(w.cols));
+        for (int64_t r = r0; r < r1; ++r, out += w.cols) {
+            dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes(), row.data(), w.cols);
+            to_bf16_avx512(row.data(), w.cols, out);
+        }
+        return;
+    }
     const int64_t bb = dtype_block_bytes(w.type), blocks = w.cols / 32;
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cpu-features.h"
+#include "quant.h"
 #include "thread-pool.h"
 
 namespace olm {
@@ -52,7 +53,7 @@ public:
         : vnni_(cpu_has_avx512_vnni()) {
         thread_local std::vector<uint8_t> buffers[2];
         for (const auto& o : outs) {
-            if (!dtype_is_quantized(o.w->type)) continue;
+            if (!dtype_has_q8_kernel(o.w->type)) continue;
             const int32_t k = corr_k(o.w->type);
             if (corr_k_[0] == k || corr_k_[1] == k) continue;
             const int slot = corr_k_[0] < 0 ? 0 : 1;
@@ -93,6 +94,22 @@ void quantized_rows_via_bf16(const uint16_t* x_bf16, int64_t n, const matrix& w,
     }
 }
 
+// As above without AVX-512 BF16: rows widened to float, then the float kernel of this CPU.
+void quantized_rows_via_f32(const float* x, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    thread_local std::vector<float> w_f32, y_tile;
+    const int64_t tile_rows = r1 - r0;
+    w_f32.resize(static_cast<size_t>(tile_rows * w.cols));
+    y_tile.resize(static_cast<size_t>(n * tile_rows));
+    for (int64_t r = r0; r < r1; ++r) {
+        dequantize_row(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes(), w_f32.data() + (r - r0) * w.cols, w.cols);
+    }
+    const matrix tile{dtype::f32, w_f32.data(), tile_rows, w.cols};
+    rows_kernel()(x, n, tile, 0, tile_rows, y_tile.data());
+    for (int64_t t = 0; t < n; ++t) {
+        std::memcpy(y + t * w.rows + r0, y_tile.data() + t * tile_rows, static_cast<size_t>(tile_rows) * sizeof(float));
+    }
+}
+
 }  // namespace
 
 quant_batch_path default_quant_batch_path(int64_t n) {
@@ -108,16 +125,19 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path) {
     const std::vector<task> tasks = split_rows(pool, outs);
     const int64_t cols = outs.begin()->w->cols;
-    bool any_bf16 = false, any_quantized = false;
+    bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
-        any_quantized |= dtype_is_quantized(o.w->type);
+        any_q8_kernel |= dtype_has_q8_kernel(o.w->type);
+        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
-    const bool quant_via_bf16 = any_quantized && path == quant_batch_path::bf16 && bf16_dot;
+    // Q8_0 / Q4_0 through the Q8 kernels unless the bf16 path is asked for (and available); the
+    // read-only types (Q5_0, Q5_1, Q4_K, Q6_K) always widened to BF16, or to float without it.
+    const bool quant_via_bf16 = any_q8_kernel && path == quant_batch_path::bf16 && bf16_dot;
     // AVX-512 BF16: the activations rounded to BF16 once, for BF16 weights (the precision BF16
     // checkpoints are trained and served at) and for quantized weights widened to BF16.
-    const uint16_t* x_bf16 = (any_bf16 && bf16_dot) || quant_via_bf16 ? bf16_activations(x, n, cols) : nullptr;
+    const uint16_t* x_bf16 = (any_bf16 || any_dequantized || quant_via_bf16) && bf16_dot ? bf16_activations(x, n, cols) : nullptr;
     // AVX2 BF16: the activations reordered once so the kernel widens weights cheaply.
     thread_local std::vector<float> x_pairs;
     if (any_bf16 && !cpu_has_avx512()) {
@@ -126,17 +146,19 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     }
     const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
     std::optional<q8_inputs> xq;
-    if (any_quantized && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs);
+    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs);
 
     const matmul_rows_fn plain = rows_kernel();
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& t = tasks[static_cast<size_t>(i)];
         const matrix& w = *t.out->w;
         if (dtype_is_quantized(w.type)) {
-            if (quant_via_bf16) {
+            if (dtype_has_q8_kernel(w.type) && !quant_via_bf16) {
+                xq->rows(w, t.r0, t.r1, t.out->y);
+            } else if (bf16_dot) {
                 quantized_rows_via_bf16(x_bf16, n, w, t.r0, t.r1, t.out->y);
             } else {
-                xq->rows(w, t.r0, t.r1, t.out->y);
+                quantized_rows_via_f32(x, n, w, t.r0, t.r1, t.out->y);
             }
         } else if (w.type == dtype::bf16 && bf16_dot) {
             matmul_rows_bf16dot_avx512(x_bf16, n, w, t.r0, t.r1, t.out->y);

@@ -64,7 +64,7 @@ int64_t q8_activation_bytes(int64_t n, int64_t cols);
 q8_activations quantize_activations(const float* x, int64_t n, int64_t cols, int32_t corr_k, void* buffer, int64_t t0,
                                     int64_t t1);
 
-// Rows [r0, r1) of Q8_0 / Q4_0 `w` as BF16 (round to nearest even): out [r1 - r0, w.cols].
+// Rows [r0, r1) of quantized `w` as BF16 (round to nearest even): out [r1 - r0, w.cols].
 void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out);
 
 // The corr_k a kernel needs for weights of `type`.
