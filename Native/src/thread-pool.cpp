@@ -1,12 +1,13 @@
 #include "thread-pool.h"
 
+#include <cassert>
 #include <chrono>
 #include <immintrin.h>
 
 namespace olm {
 
 thread_pool::thread_pool(int32_t n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-    for (int32_t i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int32_t i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 thread_pool::~thread_pool() {
@@ -19,11 +20,21 @@ thread_pool::~thread_pool() {
     for (auto& w : workers_) w.join();
 }
 
-void thread_pool::run_tasks() {
+void thread_pool::run_tasks(uint64_t dispatch) {
+    const size_t slot = dispatch & 1;
+    uint64_t ticket = ticket_.load(std::memory_order_acquire);
     for (;;) {
-        int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
-        if (task >= n_tasks_) break;
-        (*fn_)(task);
+        if ((ticket >> 32) != (dispatch & 0xffffffffu)) return;  // a later dispatch began
+        const int64_t task = static_cast<int64_t>(ticket & 0xffffffffu);
+        if (task >= n_tasks_[slot].load(std::memory_order_acquire)) return;
+        // The claim succeeds only while the ticket still belongs to `dispatch`; that dispatch
+        // cannot end before this task is done, so its fn stays valid while it runs.
+        if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            continue;
+        }
+        (*fn_[slot].load(std::memory_order_acquire))(task);
+        done_tasks_.fetch_add(1, std::memory_order_release);
+        ticket = ticket_.load(std::memory_order_acquire);
     }
 }
 
@@ -33,22 +44,25 @@ void thread_pool::parallel_for(int64_t n_tasks, const std::function<void(int64_t
         for (int64_t t = 0; t < n_tasks; ++t) fn(t);
         return;
     }
-    std::lock_guard<std::mutex> dispatch(dispatch_mutex_);
-    fn_ = &fn;
-    n_tasks_ = n_tasks;
-    next_task_.store(0, std::memory_order_relaxed);
-    active_workers_.store(static_cast<int32_t>(workers_.size()), std::memory_order_relaxed);
+    assert(n_tasks < (int64_t(1) << 32));
+    std::lock_guard<std::mutex> dispatch_lock(dispatch_mutex_);
+    const uint64_t dispatch = generation_.load(std::memory_order_relaxed) + 1;
+    const size_t slot = dispatch & 1;
+    n_tasks_[slot].store(n_tasks, std::memory_order_relaxed);
+    fn_[slot].store(&fn, std::memory_order_relaxed);
+    done_tasks_.store(0, std::memory_order_relaxed);
+    ticket_.store((dispatch & 0xffffffffu) << 32, std::memory_order_release);
     {
         std::lock_guard<std::mutex> lock(sleep_mutex_);
-        generation_.fetch_add(1, std::memory_order_release);
+        generation_.store(dispatch, std::memory_order_release);
     }
     wake_.notify_all();
-    run_tasks();
-    while (active_workers_.load(std::memory_order_acquire) != 0) _mm_pause();
-    fn_ = nullptr;
+    run_tasks(dispatch);
+    // Only workers that claimed a task are waited for.
+    while (done_tasks_.load(std::memory_order_acquire) != n_tasks) _mm_pause();
 }
 
-void thread_pool::worker_loop(int32_t) {
+void thread_pool::worker_loop() {
     uint64_t seen = 0;
     for (;;) {
         // Spin ~200 µs for the next dispatch, then sleep until notified.
@@ -64,8 +78,7 @@ void thread_pool::worker_loop(int32_t) {
         }
         seen = gen;
         if (stop_.load()) return;
-        run_tasks();
-        active_workers_.fetch_sub(1, std::memory_order_acq_rel);
+        run_tasks(gen);
     }
 }
 
