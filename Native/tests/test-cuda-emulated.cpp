@@ -1,12 +1,14 @@
-// test-cuda-emulated.cpp: the CUDA paged-attention kernels (src/cuda/paged-attention-kernels.cuh,
-// the very source nvcc compiles) run on CPU threads under tests/cuda-emulation/cuda-emulation.h,
-// against the CPU reference olm::paged_attention. Runs everywhere, GPU or not: it checks the
+// test-cuda-emulated.cpp: CUDA kernels (src/cuda/*-kernels.cuh, the very source nvcc compiles:
+// paged attention, RMSNorm, argmax) run on CPU threads under tests/cuda-emulation/cuda-emulation.h,
+// against the CPU references (olm::paged_attention, olm::rms_norm, the sampler's greedy loop). Runs everywhere, GPU or not: it checks the
 // kernels' indexing (CSR block tables, tiles, prefix-hit positions, causal limits), the online
 // softmax and the split-K merge; not the GPU's own behaviour (timing, memory model, compiler).
 #include <gtest/gtest.h>
 
 #include "cuda-emulation/cuda-emulation.h"
+#include "cuda/argmax-kernels.cuh"
 #include "cuda/paged-attention-kernels.cuh"
+#include "cuda/rmsnorm-kernels.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -136,4 +138,65 @@ TEST(CudaEmulated, PagedAttentionPrefillWithPrefixHitsMatchesCpu) {
         const attention_case c{s.head_dim, 2, s.group, s.block_size, {{0, 9}, {s.block_size * 2, 5}, {45, 7}, {5, 1}}};
         EXPECT_LE(error_for(c, s.splits, seed++), 2e-2f) << describe(c, s.splits);
     }
+}
+
+TEST(CudaEmulated, RmsNormKernelsMatchCpu) {
+    for (int32_t dim : {64, 320, 2048}) {
+        const int32_t total = 5;
+        const std::vector<int32_t> rows = {4, 1};
+        std::vector<float> x = random_floats(size_t(total) * dim, uint32_t(dim), -2, 2);
+        const std::vector<float> residual = random_floats(x.size(), uint32_t(dim + 1), -1, 1);
+        const std::vector<float> weight = random_floats(size_t(dim), uint32_t(dim + 2), 0.5f, 1.5f);
+        std::vector<float> x_gpu = x;
+        std::vector<__nv_bfloat16> out(rows.size() * size_t(dim));
+        const unsigned threads = dim >= 1024 ? 1024 : unsigned((dim + 31) / 32 * 32);  // as the launcher
+        cuda_emulation::launch({unsigned(rows.size()), 1, 1}, {threads, 1, 1}, [&] {
+            olm::cuda::rms_norm_residual_kernel(x_gpu.data(), residual.data(), rows.data(), weight.data(), out.data(), dim, 1e-5f);
+        });
+        for (size_t i = 0; i < rows.size(); ++i) {
+            const size_t r = size_t(rows[i]);
+            for (int32_t d = 0; d < dim; ++d) x[r * dim + d] += residual[r * dim + d];
+            std::vector<float> want(static_cast<size_t>(dim));
+            olm::rms_norm(x.data() + r * dim, weight.data(), want.data(), 1, dim, 1e-5f);
+            for (int32_t d = 0; d < dim; ++d) {
+                ASSERT_EQ(x_gpu[r * dim + d], x[r * dim + d]) << "residual, dim " << dim;
+                ASSERT_NEAR(olm::from_bf16(out[i * dim + d].bits), want[size_t(d)], std::fabs(want[size_t(d)]) / 128 + 1e-3f) << "dim " << dim;
+            }
+        }
+        // Rows not in the list are left alone.
+        for (int32_t d = 0; d < dim; ++d) ASSERT_EQ(x_gpu[size_t(0) * dim + d], x[size_t(0) * dim + d]);
+    }
+    // Per-head norm in place, rows of a wider buffer.
+    const int32_t head_dim = 128, n_heads = 3, stride = n_heads * head_dim + 32, n = 2;
+    std::vector<float> h = random_floats(size_t(n) * stride, 9, -1, 1), h_gpu = h;
+    const std::vector<float> w = random_floats(size_t(head_dim), 10, 0.5f, 1.5f);
+    cuda_emulation::launch({unsigned(n), unsigned(n_heads), 1}, {32, 1, 1}, [&] {
+        olm::cuda::head_rms_norm_kernel(h_gpu.data(), stride, w.data(), head_dim, 1e-6f);
+    });
+    for (int32_t t = 0; t < n; ++t) {
+        for (int32_t hh = 0; hh < n_heads; ++hh) olm::rms_norm(h.data() + size_t(t) * stride + size_t(hh) * head_dim, w.data(),
+                                                                h.data() + size_t(t) * stride + size_t(hh) * head_dim, 1, head_dim, 1e-6f);
+    }
+    for (size_t i = 0; i < h.size(); ++i) ASSERT_NEAR(h_gpu[i], h[i], 1e-5f) << i;
+}
+
+TEST(CudaEmulated, ArgmaxKernelTakesTheSmallestIndexAmongMaxima) {
+    const int32_t vocab = 3000, n = 4;
+    std::vector<float> logits = random_floats(size_t(n) * vocab, 11, -20, 20);
+    logits[size_t(vocab) + 2900] = 50.0f;  // row 1: a tie, the smaller index wins
+    logits[size_t(vocab) + 17] = 50.0f;
+    std::fill(logits.begin() + 2 * vocab, logits.begin() + 3 * vocab, 1.5f);  // row 2: all equal
+    logits[4 * size_t(vocab) - 1] = 99.0f;                                    // row 3: the last
+    std::vector<int32_t> got(size_t(n), -1);
+    cuda_emulation::launch({unsigned(n), 1, 1}, {1024, 1, 1}, [&] { olm::cuda::argmax_kernel(logits.data(), got.data(), vocab); });
+    for (int32_t r = 0; r < n; ++r) {
+        int32_t best = 0;
+        for (int32_t i = 1; i < vocab; ++i) {
+            if (logits[size_t(r) * vocab + i] > logits[size_t(r) * vocab + best]) best = i;
+        }
+        EXPECT_EQ(got[size_t(r)], best) << "row " << r;
+    }
+    EXPECT_EQ(got[1], 17);
+    EXPECT_EQ(got[2], 0);
+    EXPECT_EQ(got[3], vocab - 1);
 }

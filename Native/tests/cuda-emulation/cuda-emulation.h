@@ -39,6 +39,7 @@ inline float __bfloat162float(__nv_bfloat16 h) { return olm::from_bf16(h.bits); 
 inline __nv_bfloat16 __float2bfloat16(float f) { return {olm::to_bf16(f)}; }  // round to nearest even, as CUDA's
 inline float2 __bfloat1622float2(__nv_bfloat162 v) { return {__bfloat162float(v.x), __bfloat162float(v.y)}; }
 using std::min;
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 
 inline thread_local dim3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
