@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -356,6 +357,11 @@ int main(int argc, char** argv) {
             if (all || scenario == "decode") {
                 result["llama3_8b_shape"]["decode_batch1"] = bench_decode(*m, bandwidth);
                 std::fprintf(stderr, "decode: %s\n", result["llama3_8b_shape"]["decode_batch1"].dump().c_str());
+                // The same without CUDA graphs: what the graphs are worth.
+                setenv("ORLEANSLLM_CUDA_GRAPHS", "0", 1);
+                result["llama3_8b_shape"]["decode_batch1_no_graphs"] = bench_decode(*m, bandwidth);
+                unsetenv("ORLEANSLLM_CUDA_GRAPHS");
+                std::fprintf(stderr, "decode, no graphs: %s\n", result["llama3_8b_shape"]["decode_batch1_no_graphs"].dump().c_str());
             }
             if (all || scenario == "llama-throughput") {
                 result["llama3_8b_shape"]["offline_256_256"] = bench_llama_throughput(*m, n_requests, 256, 256);

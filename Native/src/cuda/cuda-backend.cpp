@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <cstring>
 #include <string>
@@ -251,7 +252,10 @@ cuda_backend::cuda_backend(const model& m, const cuda_backend_params& p)
     // Splits serve batches too small to fill the device: 256 tokens x 16 splits is plenty.
     split_ws_floats_ = cuda::paged_attention_workspace_floats(int32_t(std::min<int64_t>(T, 256)), c.n_heads, c.head_dim, 16);
     split_ws_ = arena_.alloc<float>(split_ws_floats_, "the split-K workspace");
-    if (p.use_cuda_graphs) {
+    // ORLEANSLLM_CUDA_GRAPHS=0 turns the graphs off without a rebuild (bench-cuda measures both).
+    const char* graphs_env = std::getenv("ORLEANSLLM_CUDA_GRAPHS");
+    const bool graphs_on = p.use_cuda_graphs && !(graphs_env != nullptr && std::string(graphs_env) == "0");
+    if (graphs_on) {
         for (int32_t size : kGraphSizes) {
             if (size <= p.max_batched_tokens && size <= max_logits_rows_) max_graph_size_ = size;
         }
