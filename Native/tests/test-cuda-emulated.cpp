@@ -1,5 +1,5 @@
 // test-cuda-emulated.cpp: CUDA kernels (src/cuda/*-kernels.cuh, the very source nvcc compiles:
-// paged attention, RMSNorm, argmax) run on CPU threads under tests/cuda-emulation/cuda-emulation.h,
+// every op of the backend) run on CPU threads under tests/cuda-emulation/cuda-emulation.h,
 // against the CPU references (olm::paged_attention, olm::rms_norm, the sampler's greedy loop). Runs everywhere, GPU or not: it checks the
 // kernels' indexing (CSR block tables, tiles, prefix-hit positions, causal limits), the online
 // softmax and the split-K merge; not the GPU's own behaviour (timing, memory model, compiler).
@@ -7,8 +7,13 @@
 
 #include "cuda-emulation/cuda-emulation.h"
 #include "cuda/argmax-kernels.cuh"
+#include "cuda/bias-add-kernels.cuh"
+#include "cuda/embedding-kernels.cuh"
+#include "cuda/kv-write-kernels.cuh"
 #include "cuda/paged-attention-kernels.cuh"
 #include "cuda/rmsnorm-kernels.cuh"
+#include "cuda/rope-kernels.cuh"
+#include "cuda/silu-mul-kernels.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +24,8 @@
 
 #include "batch.h"
 #include "cpu/ops.h"
+#include "model-config.h"
+#include "model.h"
 #include "thread-pool.h"
 
 namespace {
@@ -199,4 +206,86 @@ TEST(CudaEmulated, ArgmaxKernelTakesTheSmallestIndexAmongMaxima) {
     EXPECT_EQ(got[1], 17);
     EXPECT_EQ(got[2], 0);
     EXPECT_EQ(got[3], vocab - 1);
+}
+
+TEST(CudaEmulated, RopeKernelMatchesCpuWithLlama3Scaling) {
+    for (int32_t head_dim : {64, 128}) {
+        olm::model_config c;
+        c.head_dim = head_dim;
+        c.rope.theta = 500000.0f;
+        c.rope.llama3_scaling = true;
+        c.rope.factor = 8.0f;
+        const std::vector<float> inv_freq = olm::rope_frequencies(c);
+        const int32_t n = 4, n_heads = 3, stride = n_heads * head_dim + 40, half = head_dim / 2;
+        const std::vector<int32_t> positions = {0, 17, 4095, 8191};
+        std::vector<float> x = random_floats(size_t(n) * stride, uint32_t(head_dim), -1, 1), x_gpu = x;
+        const unsigned threads = unsigned(half < 32 ? 32 : half);  // as the launcher
+        cuda_emulation::launch({unsigned(n), unsigned(n_heads), 1}, {threads, 1, 1}, [&] {
+            olm::cuda::rope_kernel(x_gpu.data(), stride, positions.data(), inv_freq.data(), head_dim);
+        });
+        std::vector<float> cos_t(static_cast<size_t>(half)), sin_t(static_cast<size_t>(half));
+        for (int32_t t = 0; t < n; ++t) {
+            for (int32_t i = 0; i < half; ++i) {
+                const float angle = float(positions[size_t(t)]) * inv_freq[size_t(i)];
+                cos_t[size_t(i)] = std::cos(angle);
+                sin_t[size_t(i)] = std::sin(angle);
+            }
+            olm::rope(x.data() + size_t(t) * stride, 1, n_heads, head_dim, cos_t.data(), sin_t.data());
+        }
+        for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x_gpu[i], x[i], 1e-6f) << "head_dim " << head_dim << " at " << i;
+    }
+}
+
+TEST(CudaEmulated, KvWriteSiluMulEmbeddingAndBiasKernelsMatchCpu) {
+    // K/V write through a slot mapping, a padding slot skipped.
+    const int32_t n = 5, kv_dim = 256, stride = 3 * kv_dim, n_slots = 12;
+    const std::vector<float> rows = random_floats(size_t(n) * stride, 20, -1, 1);
+    const std::vector<int64_t> slots = {7, 2, -1, 11, 0};
+    std::vector<__nv_bfloat16> k(size_t(n_slots) * kv_dim, __nv_bfloat16{0}), v = k;
+    cuda_emulation::launch({unsigned(n), 1, 1}, {256, 1, 1}, [&] {
+        olm::cuda::kv_write_kernel(rows.data() + kv_dim, rows.data() + 2 * kv_dim, stride, slots.data(), k.data(), v.data(), kv_dim);
+    });
+    for (int32_t t = 0; t < n; ++t) {
+        if (slots[size_t(t)] < 0) continue;
+        for (int32_t i = 0; i < kv_dim; ++i) {
+            ASSERT_EQ(k[size_t(slots[size_t(t)]) * kv_dim + i].bits, olm::to_bf16(rows[size_t(t) * stride + kv_dim + i]));
+            ASSERT_EQ(v[size_t(slots[size_t(t)]) * kv_dim + i].bits, olm::to_bf16(rows[size_t(t) * stride + 2 * kv_dim + i]));
+        }
+    }
+    for (int32_t i = 0; i < kv_dim; ++i) ASSERT_EQ(k[size_t(1) * kv_dim + i].bits, 0) << "slot 1 is nobody's";
+
+    // SiLU·mul over the fused gate/up rows (a grid smaller than the work: the grid-stride loop).
+    const int32_t m = 3, inter = 700;
+    const std::vector<float> gate_up = random_floats(size_t(m) * 2 * inter, 21, -6, 6);
+    std::vector<__nv_bfloat16> act(size_t(m) * inter);
+    cuda_emulation::launch({2, 1, 1}, {256, 1, 1}, [&] {
+        olm::cuda::silu_mul_kernel(gate_up.data(), act.data(), int64_t(m) * inter, inter);
+    });
+    for (int32_t t = 0; t < m; ++t) {
+        std::vector<float> want(static_cast<size_t>(inter));
+        olm::silu_mul(gate_up.data() + size_t(t) * 2 * inter, gate_up.data() + size_t(t) * 2 * inter + inter, want.data(), 1, inter);
+        for (int32_t i = 0; i < inter; ++i) {
+            ASSERT_NEAR(olm::from_bf16(act[size_t(t) * inter + i].bits), want[size_t(i)], std::fabs(want[size_t(i)]) / 128 + 1e-4f);
+        }
+    }
+
+    // Embedding gather and bias add.
+    const int32_t vocab = 50, hidden = 96;
+    std::vector<__nv_bfloat16> table(size_t(vocab) * hidden);
+    const std::vector<float> tf = random_floats(table.size(), 22, -1, 1);
+    for (size_t i = 0; i < table.size(); ++i) table[i].bits = olm::to_bf16(tf[i]);
+    const std::vector<int32_t> ids = {49, 0, 7};
+    std::vector<float> emb(ids.size() * size_t(hidden), -1.0f);
+    cuda_emulation::launch({unsigned(ids.size()), 1, 1}, {64, 1, 1}, [&] {
+        olm::cuda::embedding_kernel(table.data(), ids.data(), emb.data(), hidden);
+    });
+    for (size_t t = 0; t < ids.size(); ++t) {
+        for (int32_t i = 0; i < hidden; ++i) ASSERT_EQ(emb[t * hidden + i], olm::from_bf16(table[size_t(ids[t]) * hidden + i].bits));
+    }
+    const std::vector<float> bias = random_floats(size_t(hidden), 23, -1, 1);
+    std::vector<float> with_bias = emb;
+    cuda_emulation::launch({1, 1, 1}, {64, 1, 1}, [&] {
+        olm::cuda::bias_add_kernel(with_bias.data(), bias.data(), int64_t(ids.size()) * hidden, hidden);
+    });
+    for (size_t i = 0; i < emb.size(); ++i) ASSERT_EQ(with_bias[i], emb[i] + bias[i % size_t(hidden)]);
 }

@@ -1,18 +1,10 @@
 // bias-add.cu: adds a bias row to every row (qwen2's q/k/v biases, llama's attention_bias).
 #include "cuda/cuda-check.h"
 #include "cuda/ops.h"
+#include "cuda/bias-add-kernels.cuh"
 
 namespace olm {
 namespace cuda {
-
-// kernels
-
-// x: [n, dim] f32; bias: [dim].
-__global__ void bias_add_kernel(float* x, const float* bias, int64_t total, int32_t dim) {
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-        x[i] += bias[i % dim];
-    }
-}
 
 // launchers
 
