@@ -1,6 +1,10 @@
-# The silo with the CUDA engine (issue 13). NOT BUILT YET: liborleansllm has no CUDA backend, so
-# build-images.sh does not build this image. When it does, build it with the CUDA runtime as the
-# base (no registry image is reachable on our machines; where one is):
+# The silo with the CUDA engine (docs/CUDA.md). Not built by build-images.sh: no CUDA runtime base
+# image is reachable from our machines. The silo's publish folder already holds the CUDA plugin
+# (liborleansllm-cuda.so, built wherever nvcc is present; liborleansllm.so opens it only for
+# backend cuda). The plugin links the cuBLAS/cudart of the toolkit that built it, so the base must
+# carry the same CUDA major: Debian's nvcc 11.8 needs an 11.x runtime base (and that base's ICU,
+# e.g. libicu70 on ubuntu22.04); for this 12.x default, build the plugin with CUDA 12 first. Where a
+# registry is reachable:
 #   docker build -f deploy/containers/silo-cuda.Dockerfile \
 #     --build-arg BASE_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04 -t orleansllm/silo-cuda:local artifacts/containers
 # and run it with `--gpus all` (NVIDIA container toolkit) or on a GPU workload profile in Azure.
