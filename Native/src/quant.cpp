@@ -8,9 +8,6 @@
 
 namespace olm {
 
-uint16_t fp32_to_fp16(float x) { return static_cast<uint16_t>(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
-float fp16_to_fp32(uint16_t h) { return _cvtsh_ss(h); }
-
 namespace {
 
 void quantize_q8_0(const float* x, block_q8_0* y, int64_t n_blocks) {

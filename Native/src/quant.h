@@ -4,6 +4,8 @@
 // bytes for the same float32 input; docs/QUANTIZATION.md states the rules.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 
 #include "dtype.h"
@@ -63,9 +65,10 @@ static_assert(sizeof(block_q5_0) == 22 && sizeof(block_q5_1) == 24, "GGUF Q5_0 /
 static_assert(sizeof(block_q4_k) == 144 && sizeof(block_q6_k) == 210, "GGUF Q4_K / Q6_K blocks are 144 / 210 bytes");
 static_assert(sizeof(block_q4_0) == 18, "GGUF Q4_0 block is 18 bytes");
 
-// IEEE half <-> float, round to nearest even (what ggml's F16C path does).
-uint16_t fp32_to_fp16(float x);
-float fp16_to_fp32(uint16_t h);
+// IEEE half <-> float, round to nearest even (what ggml's F16C path does). Inline: the kernels
+// convert a block scale per block, and a call per block cost Q4_0 decode more than half its speed.
+inline uint16_t fp32_to_fp16(float x) { return static_cast<uint16_t>(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
+inline float fp16_to_fp32(uint16_t h) { return _cvtsh_ss(h); }
 
 // Quantizes `n` floats (a multiple of kQuantBlock) into n / 32 blocks of `type` (Q8_0 or Q4_0):
 // Q8_0: d = amax / 127, q = round-half-away(x · (1/d));

@@ -21,6 +21,12 @@ inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 // Two consecutive weight blocks [b, b+1] as 64 unsigned bytes in element order, and their scales
 // (block b's in lanes 0..7, b+1's in lanes 8..15). The tail (an odd block count) uses 256-bit
 // halves of the same operations.
+// Two fp16 block scales as floats: a in lanes 0..7, b in lanes 8..15 (one conversion, one permute).
+inline __m512 scales(uint16_t a, uint16_t b) {
+    const __m128 ab = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(uint32_t(a) | uint32_t(b) << 16)));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), _mm512_castps128_ps512(ab));
+}
+
 template <dtype T>
 struct weight_pair {
     __m512i u;
@@ -32,7 +38,7 @@ struct weight_pair {
             const __m512i s = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a->qs))),
                                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs)), 1);
             u = _mm512_xor_si512(s, _mm512_set1_epi8(static_cast<char>(0x80)));  // w + 128
-            d = _mm512_insertf32x8(_mm512_set1_ps(fp16_to_fp32(a->d)), _mm256_set1_ps(fp16_to_fp32(b->d)), 1);
+            d = scales(a->d, b->d);
         } else {
             const auto* a = reinterpret_cast<const block_q4_0*>(block);
             const auto* b = reinterpret_cast<const block_q4_0*>(block + bb);
@@ -41,7 +47,7 @@ struct weight_pair {
             // 128-bit lanes [a lo, b lo, a hi, b hi] → [a lo, a hi, b lo, b hi]
             const __m512i nib = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
             u = _mm512_and_si512(_mm512_shuffle_i64x2(nib, nib, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(0x0F));
-            d = _mm512_insertf32x8(_mm512_set1_ps(fp16_to_fp32(a->d)), _mm256_set1_ps(fp16_to_fp32(b->d)), 1);
+            d = scales(a->d, b->d);
         }
     }
 };
