@@ -14,12 +14,14 @@ public sealed class FaultTests(PlatformFixture f, ITestOutputHelper output)
 {
     private static readonly TimeSpan s_recovery = TimeSpan.FromSeconds(45);
 
-    private const int LongTokens = 400;
+    // long enough that, at the slow model's one-thread decode speed (~100 tokens/s), the generation
+    // is still running when a test has found its engine and killed its silo (400 was not, once decode got faster)
+    private const int LongTokens = 1500;
 
     /// <summary>A long streamed generation on the slow model (seconds on one thread).</summary>
     private static JsonObject LongStream(string content, bool stream = true)
     {
-        var body = Api.Chat(content, maxTokens: LongTokens, extra: new() { ["stream"] = stream });
+        var body = Api.Chat(content, maxTokens: LongTokens, extra: new() { ["stream"] = stream, ["ignore_eos"] = true });
         body["model"] = PlatformFixture.SlowModel;
         return body;
     }
