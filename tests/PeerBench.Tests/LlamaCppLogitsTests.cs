@@ -1,5 +1,4 @@
-using System.CommandLine;
-using OrleansLlm.Cli.Commands;
+using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.PeerBench.Tests;
 
@@ -21,8 +20,8 @@ public sealed class TinyGgufModels : IDisposable
             {
                 var dir = Path.Combine(_root, key);
                 gguf = dir + ".gguf";
-                Run("make-model", "--preset", "tiny", "--arch", arch, "--dtype", dtype, "--seed", "7", "--out", dir);
-                Run("convert", "--to", "gguf", dir, gguf);
+                CliRunner.Run("make-model", "--preset", "tiny", "--arch", arch, "--dtype", dtype, "--seed", "7", "--out", dir);
+                CliRunner.Run("convert", "--to", "gguf", dir, gguf);
                 _files[key] = gguf;
             }
             return gguf;
@@ -31,13 +30,6 @@ public sealed class TinyGgufModels : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static void Run(params string[] args)
-    {
-        var root = new RootCommand { MakeModelCommand.Create(), ConvertCommand.Create() };
-        var error = new StringWriter();
-        var exitCode = root.Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
-        Assert.True(exitCode == 0, $"{string.Join(' ', args)}: {error}");
-    }
 }
 
 /// <summary>

@@ -1,8 +1,7 @@
-using System.CommandLine;
 using LLama;
 using LLama.Common;
 using LLama.Native;
-using OrleansLlm.Cli.Commands;
+using OrleansLlm.Tests.Shared;
 using OrleansLlm.Gguf;
 using OrleansLlm.Native;
 
@@ -20,20 +19,13 @@ public sealed class LlamaCppQ4KmFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static void Run(params string[] args)
-    {
-        var root = new RootCommand { MakeModelCommand.Create(), ConvertCommand.Create() };
-        var error = new StringWriter();
-        int exitCode = root.Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
-        Assert.True(exitCode == 0, $"{string.Join(' ', args)}: {error}");
-    }
 
     private (string F32, string Q4KM) MakeFiles()
     {
         string dir = Path.Combine(_root, "hf");
-        Run("make-model", "--preset", "smollm2-135m", "--dtype", "f32", "--out", dir);
+        CliRunner.Run("make-model", "--preset", "smollm2-135m", "--dtype", "f32", "--out", dir);
         string f32 = Path.Combine(_root, "f32.gguf");
-        Run("convert", "--to", "gguf", dir, f32);
+        CliRunner.Run("convert", "--to", "gguf", dir, f32);
         string q4km = Path.Combine(_root, "q4_k_m.gguf");
         Assert.True(LLamaQuantizer.Quantize(f32, q4km, LLamaFtype.MOSTLY_Q4_K_M, nthread: 2, allowRequantize: true, quantizeOutputTensor: true),
             "llama_model_quantize failed");

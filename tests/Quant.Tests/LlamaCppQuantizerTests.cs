@@ -1,8 +1,7 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
 using LLama;
 using LLama.Native;
-using OrleansLlm.Cli.Commands;
+using OrleansLlm.Tests.Shared;
 using OrleansLlm.Gguf;
 using OrleansLlm.Native;
 
@@ -21,21 +20,14 @@ public sealed class LlamaCppQuantizerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static void Run(params string[] args)
-    {
-        var root = new RootCommand { MakeModelCommand.Create(), ConvertCommand.Create() };
-        var error = new StringWriter();
-        int exitCode = root.Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
-        Assert.True(exitCode == 0, $"{string.Join(' ', args)}: {error}");
-    }
 
     /// <summary>A tiny F32 llama checkpoint, and its F32 GGUF from our converter.</summary>
     private (string HfDir, string F32Gguf) MakeF32Model(string preset)
     {
         string dir = Path.Combine(_root, "hf-" + preset);
-        Run("make-model", "--preset", preset, "--dtype", "f32", "--out", dir);
+        CliRunner.Run("make-model", "--preset", preset, "--dtype", "f32", "--out", dir);
         string gguf = Path.Combine(_root, preset + "-f32.gguf");
-        Run("convert", "--to", "gguf", dir, gguf);
+        CliRunner.Run("convert", "--to", "gguf", dir, gguf);
         return (dir, gguf);
     }
 
@@ -52,7 +44,7 @@ public sealed class LlamaCppQuantizerTests : IDisposable
         Assert.True(LLamaQuantizer.Quantize(f32Path, llamaPath, ftype, nthread: 2, allowRequantize: true, quantizeOutputTensor: true),
             "llama_model_quantize failed");
         string oursPath = Path.Combine(_root, $"ours-{ourType}.gguf");
-        Run("convert", "--to", "gguf", "--type", ourType, hfDir, oursPath);
+        CliRunner.Run("convert", "--to", "gguf", "--type", ourType, hfDir, oursPath);
 
         var f32 = GgufReader.Read(f32Path);
         var llama = GgufReader.Read(llamaPath);
