@@ -5,7 +5,7 @@ namespace OrleansLlm.PeerBench;
 
 /// <summary>The llama.cpp side of every measurement, through LLamaSharp's low-level API
 /// (llama_batch, llama_decode, llama_get_logits_ith), CPU only, on <c>threads</c> threads.</summary>
-internal sealed class LlamaCppRunner : IDisposable
+internal sealed class LlamaCppRunner : IPeerEngine
 {
     private readonly SafeLlamaModelHandle _model;
     private readonly int _threads;
@@ -26,10 +26,13 @@ internal sealed class LlamaCppRunner : IDisposable
     /// <summary>general.architecture as llama.cpp read it.</summary>
     public string Architecture { get; }
 
-    /// <summary>Logits of every position of <paramref name="tokens"/>, one batch from position 0: [tokens, vocab].</summary>
-    public float[] TeacherForcedLogits(int[] tokens)
+    float[] IPeerEngine.TeacherForcedLogits(int[] tokens) => TeacherForcedLogits(tokens);
+
+    /// <summary>Logits of every position of <paramref name="tokens"/>, one batch from position 0
+    /// ([tokens, vocab]), in a context with <paramref name="settings"/> (null: llama.cpp's defaults).</summary>
+    public float[] TeacherForcedLogits(int[] tokens, LlamaCppContextSettings? settings = null)
     {
-        using var context = CreateContext(contextTokens: tokens.Length, sequences: 1, batchTokens: tokens.Length);
+        using var context = CreateContext(contextTokens: tokens.Length, sequences: 1, batchTokens: tokens.Length, settings);
         var batch = new LLamaBatch();
         for (var i = 0; i < tokens.Length; i++)
         {
@@ -44,7 +47,7 @@ internal sealed class LlamaCppRunner : IDisposable
         return logits;
     }
 
-    /// <summary>Seconds of the fastest of <paramref name="runs"/> prefills of <paramref name="prompt"/> (one batch, last logits only).</summary>
+    /// <inheritdoc/>
     public double PrefillSeconds(int[] prompt, int runs)
     {
         using var context = CreateContext(prompt.Length, 1, prompt.Length);
@@ -63,8 +66,7 @@ internal sealed class LlamaCppRunner : IDisposable
         return best;
     }
 
-    /// <summary>Seconds of the fastest of <paramref name="runs"/> greedy decodes of
-    /// <paramref name="decodeTokens"/> tokens, one at a time, after <paramref name="prompt"/>.</summary>
+    /// <inheritdoc/>
     public double DecodeSeconds(int[] prompt, int decodeTokens, int runs)
     {
         using var context = CreateContext(prompt.Length + decodeTokens + 1, 1, prompt.Length);
@@ -88,9 +90,8 @@ internal sealed class LlamaCppRunner : IDisposable
         return best;
     }
 
-    /// <summary>Seconds of <paramref name="steps"/> batched greedy decode steps of every sequence
-    /// (one token each per llama_decode), after each sequence's prompt was prefilled (not timed).</summary>
-    public double BatchedDecodeSeconds(int[][] prompts, int steps)
+    /// <inheritdoc/>
+    public (double Seconds, long Tokens) BatchedDecode(int[][] prompts, int steps)
     {
         var n = prompts.Length;
         var promptTokens = prompts.Sum(p => p.Length);
@@ -116,12 +117,12 @@ internal sealed class LlamaCppRunner : IDisposable
                 next[s] = ArgMax(context.GetLogitsIth(s));
             }
         }
-        return sw.Elapsed.TotalSeconds;
+        return (sw.Elapsed.TotalSeconds, (long)n * steps);
     }
 
     public void Dispose() => _model.Dispose();
 
-    private SafeLLamaContextHandle CreateContext(int contextTokens, int sequences, int batchTokens)
+    private SafeLLamaContextHandle CreateContext(int contextTokens, int sequences, int batchTokens, LlamaCppContextSettings? settings = null)
     {
         var parameters = LLamaContextParams.Default();
         // llama.cpp rounds the context up to a multiple of 256 and splits it between sequences
@@ -133,6 +134,7 @@ internal sealed class LlamaCppRunner : IDisposable
         parameters.kv_unified = true;
         parameters.n_threads = _threads;
         parameters.n_threads_batch = _threads;
+        settings?.ApplyTo(ref parameters);
         return SafeLLamaContextHandle.Create(_model, parameters);
     }
 

@@ -5,7 +5,7 @@ namespace OrleansLlm.PeerBench;
 
 /// <summary>Our engine's side of every measurement: a <see cref="NativeContext"/> for one
 /// sequence, <see cref="NativeEngine"/> (continuous batching) for several.</summary>
-internal sealed class OurEngineRunner : IDisposable
+internal sealed class OurEngineRunner : IPeerEngine
 {
     private readonly NativeModel _model;
     private readonly int _threads;
@@ -18,14 +18,14 @@ internal sealed class OurEngineRunner : IDisposable
 
     public ModelDescription Description => _model.Description;
 
-    /// <summary>Logits of every position of <paramref name="tokens"/>, one eval from position 0: [tokens, vocab].</summary>
+    /// <inheritdoc/>
     public float[] TeacherForcedLogits(int[] tokens)
     {
         using var context = _model.CreateContext(tokens.Length);
         return context.EvalAll(tokens);
     }
 
-    /// <summary>Seconds of the fastest of <paramref name="runs"/> prefills of <paramref name="prompt"/> (last logits only).</summary>
+    /// <inheritdoc/>
     public double PrefillSeconds(int[] prompt, int runs)
     {
         using var context = _model.CreateContext(prompt.Length);
@@ -43,8 +43,7 @@ internal sealed class OurEngineRunner : IDisposable
         return best;
     }
 
-    /// <summary>Seconds of the fastest of <paramref name="runs"/> greedy decodes of
-    /// <paramref name="decodeTokens"/> tokens, one at a time, after <paramref name="prompt"/>.</summary>
+    /// <inheritdoc/>
     public double DecodeSeconds(int[] prompt, int decodeTokens, int runs)
     {
         using var context = _model.CreateContext(prompt.Length + decodeTokens + 1);

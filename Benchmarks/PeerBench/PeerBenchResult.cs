@@ -24,11 +24,21 @@ internal sealed record PeerBenchResult(
     string OursKernels,
     LlamaCppBuild LlamaCpp,
     int PrefillTokens,
-    Comparison Prefill,
+    Comparison? Prefill,
     int DecodeTokens,
-    Comparison Decode,
-    IReadOnlyList<BatchedComparison> BatchedDecode,
-    LogitsAgreement Logits);
+    Comparison? Decode,
+    IReadOnlyList<BatchedComparison>? BatchedDecode,
+    LogitsAgreement Logits,
+    IReadOnlyList<VariantAgreement> LlamaCppSelfAgreement,
+    ReferenceAgreement? Reference);
+
+/// <summary>llama.cpp's logits under <c>Variant</c> compared with its default's: how far it moves
+/// under settings it treats as equivalent.</summary>
+internal sealed record VariantAgreement(string Variant, LogitsAgreement Agreement);
+
+/// <summary>Each engine's logits on the model compared with reference logits: <c>Computed</c> says
+/// how (llama.cpp on <c>File</c>, the same weights in more precision).</summary>
+internal sealed record ReferenceAgreement(string File, string Computed, LogitsAgreement Ours, LogitsAgreement LlamaCpp);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(PeerBenchResult))]

@@ -1,26 +1,49 @@
 namespace OrleansLlm.PeerBench;
 
 /// <summary>What to measure.</summary>
+/// <param name="ReferencePath">A GGUF of the same model in more precision (an F32 or BF16 file of
+/// the weights <paramref name="ModelPath"/> was quantized from): both engines' logits are compared
+/// with llama.cpp's on it, computed with <see cref="LlamaCppContextSettings.Exact"/>.</param>
+/// <param name="SkipSpeed">Only the logits comparisons (minutes less on a large model).</param>
 internal sealed record PeerBenchOptions(string ModelPath, int Threads, int PrefillTokens = 512, int DecodeTokens = 128, int Runs = 3,
-    int[]? BatchSizes = null, int BatchPromptTokens = 32, int BatchDecodeSteps = 64, int LogitsPositions = 64);
+    int[]? BatchSizes = null, int BatchPromptTokens = 32, int BatchDecodeSteps = 64, int LogitsPositions = 64,
+    string? ReferencePath = null, bool SkipSpeed = false);
+
+/// <summary>One engine's side of every measurement.</summary>
+internal interface IPeerEngine : IDisposable
+{
+    /// <summary>Logits of every position of <paramref name="tokens"/>, one eval from position 0: [tokens, vocab].</summary>
+    float[] TeacherForcedLogits(int[] tokens);
+
+    /// <summary>Seconds of the fastest of <paramref name="runs"/> prefills of <paramref name="prompt"/> (last logits only).</summary>
+    double PrefillSeconds(int[] prompt, int runs);
+
+    /// <summary>Seconds of the fastest of <paramref name="runs"/> greedy decodes of
+    /// <paramref name="decodeTokens"/> tokens, one at a time, after <paramref name="prompt"/>.</summary>
+    double DecodeSeconds(int[] prompt, int decodeTokens, int runs);
+
+    /// <summary>Seconds of <paramref name="steps"/> batched greedy decode steps of every sequence after
+    /// its prompt was prefilled (not timed), and the tokens those steps made.</summary>
+    (double Seconds, long Tokens) BatchedDecode(int[][] prompts, int steps);
+}
 
 /// <summary>llama.cpp and our engine on the same GGUF file and thread count, one after the other:
-/// prefill, decode, batched decode, teacher-forced logits. Each engine's model is loaded only for
-/// its own measurements, so the two never compete for memory bandwidth or cache.</summary>
+/// prefill, decode, batched decode, teacher-forced logits; then the accuracy figures that need only
+/// llama.cpp (its spread against itself, the reference file). Each engine's model is loaded only
+/// for its own measurements, so the two never compete for memory bandwidth or cache.</summary>
 internal static class PeerBenchRunner
 {
-    /// <summary>The fixed token sequences of a run: the same on both engines, and in every run.</summary>
-    private static int[] Tokens(int count, int vocabSize, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => random.Next(vocabSize)).ToArray();
-    }
+    /// <summary>One engine's figures on the model.</summary>
+    private sealed record Figures(float[] Logits, double? PrefillSeconds, double? DecodeSeconds, (double Seconds, long Tokens)[] Batched);
 
     public static PeerBenchResult Run(PeerBenchOptions options, Action<string> progress)
     {
-        if (!File.Exists(options.ModelPath))
+        foreach (var path in new[] { options.ModelPath, options.ReferencePath })
         {
-            throw new ArgumentException($"model file {options.ModelPath} does not exist (a .gguf file: orleansllm convert --to gguf)");
+            if (path is not null && !File.Exists(path))
+            {
+                throw new ArgumentException($"model file {path} does not exist (a .gguf file: orleansllm convert --to gguf)");
+            }
         }
         var batchSizes = options.BatchSizes ?? [8, 32];
         progress("loading llama.cpp (LLamaSharp.Backend.Cpu)");
@@ -29,69 +52,90 @@ internal static class PeerBenchRunner
 
         ModelFigures model;
         int vocab;
-        float[] oursLogits;
-        double oursPrefill, oursDecode;
-        var oursBatched = new List<(double Seconds, long Tokens)>();
-        string oursKernels;
-        using (var ours = new OurEngineRunner(options.ModelPath, options.Threads))
+        Figures ours, theirs;
+        using (var engine = new OurEngineRunner(options.ModelPath, options.Threads))
         {
-            var d = ours.Description;
+            var d = engine.Description;
             vocab = d.VocabSize;
             model = new ModelFigures(Path.GetFileName(options.ModelPath), "", d.WeightDtype, d.VocabSize, d.LayerCount, d.HiddenSize, d.WeightBytes);
-            oursKernels = OrleansLlm.Native.NativeModel.CpuFeatures;
-            var (prompt, logitsTokens, batchPrompts) = Inputs(options, vocab, batchSizes);
-            progress($"ours: teacher-forced logits over {options.LogitsPositions} positions");
-            oursLogits = ours.TeacherForcedLogits(logitsTokens);
-            progress($"ours: prefill of {options.PrefillTokens} tokens (best of {options.Runs})");
-            oursPrefill = ours.PrefillSeconds(prompt, options.Runs);
-            progress($"ours: decode of {options.DecodeTokens} tokens (best of {options.Runs})");
-            oursDecode = ours.DecodeSeconds(prompt, options.DecodeTokens, options.Runs);
-            foreach (var prompts in batchPrompts)
-            {
-                progress($"ours: batched decode of {prompts.Length} sequences");
-                oursBatched.Add(ours.BatchedDecode(prompts, options.BatchDecodeSteps));
-            }
+            ours = Measure("ours", engine, options, MakeInputs(options, vocab, batchSizes), progress);
         }
-
-        float[] theirLogits;
-        double theirPrefill, theirDecode;
-        var theirBatched = new List<double>();
+        var equivalents = new List<(string Variant, float[] Logits)>();
         using (var llama = new LlamaCppRunner(options.ModelPath, options.Threads))
         {
-            if (llama.VocabSize != vocab)
-            {
-                throw new InvalidOperationException($"llama.cpp reads a vocabulary of {llama.VocabSize} tokens, our engine {vocab}");
-            }
+            CheckSameModel(llama, vocab, options.ModelPath);
             model = model with { Architecture = llama.Architecture };
-            var (prompt, logitsTokens, batchPrompts) = Inputs(options, vocab, batchSizes);
-            progress($"llama.cpp: teacher-forced logits over {options.LogitsPositions} positions");
-            theirLogits = llama.TeacherForcedLogits(logitsTokens);
-            progress($"llama.cpp: prefill of {options.PrefillTokens} tokens (best of {options.Runs})");
-            theirPrefill = llama.PrefillSeconds(prompt, options.Runs);
-            progress($"llama.cpp: decode of {options.DecodeTokens} tokens (best of {options.Runs})");
-            theirDecode = llama.DecodeSeconds(prompt, options.DecodeTokens, options.Runs);
-            foreach (var prompts in batchPrompts)
+            var inputs = MakeInputs(options, vocab, batchSizes);
+            theirs = Measure("llama.cpp", llama, options, inputs, progress);
+            foreach (var variant in LlamaCppContextSettings.EquivalentVariants)
             {
-                progress($"llama.cpp: batched decode of {prompts.Length} sequences");
-                theirBatched.Add(llama.BatchedDecodeSeconds(prompts, options.BatchDecodeSteps));
+                progress($"llama.cpp ({variant.Name}): teacher-forced logits");
+                equivalents.Add((variant.Name, llama.TeacherForcedLogits(inputs.LogitsTokens, variant)));
             }
         }
+        ReferenceAgreement? reference = null;
+        if (options.ReferencePath is { } referencePath)
+        {
+            using var llama = new LlamaCppRunner(referencePath, options.Threads);
+            CheckSameModel(llama, vocab, referencePath);
+            progress($"reference: llama.cpp on {Path.GetFileName(referencePath)} ({LlamaCppContextSettings.Exact.Name})");
+            var logits = llama.TeacherForcedLogits(MakeInputs(options, vocab, batchSizes).LogitsTokens, LlamaCppContextSettings.Exact);
+            reference = new ReferenceAgreement(Path.GetFileName(referencePath), $"llama.cpp, {LlamaCppContextSettings.Exact.Name}",
+                LogitsAgreement.Compare(ours.Logits, logits, vocab), LogitsAgreement.Compare(theirs.Logits, logits, vocab));
+        }
 
-        var batched = batchSizes.Select((n, i) => new BatchedComparison(n, options.BatchPromptTokens, options.BatchDecodeSteps,
-            Comparison.Of(oursBatched[i].Tokens / oursBatched[i].Seconds, (double)n * options.BatchDecodeSteps / theirBatched[i]))).ToArray();
-        return new PeerBenchResult(model, options.Threads, MachineInfo.CpuModel, MachineInfo.CpuFeatures, oursKernels, build,
-            options.PrefillTokens, Comparison.Of(options.PrefillTokens / oursPrefill, options.PrefillTokens / theirPrefill),
-            options.DecodeTokens, Comparison.Of(options.DecodeTokens / oursDecode, options.DecodeTokens / theirDecode),
-            batched, LogitsAgreement.Compare(oursLogits, theirLogits, vocab));
+        var batched = ours.Batched.Length == 0 ? null : batchSizes.Select((n, i) => new BatchedComparison(n, options.BatchPromptTokens,
+            options.BatchDecodeSteps, Comparison.Of(ours.Batched[i].Tokens / ours.Batched[i].Seconds, theirs.Batched[i].Tokens / theirs.Batched[i].Seconds))).ToArray();
+        return new PeerBenchResult(model, options.Threads, MachineInfo.CpuModel, MachineInfo.CpuFeatures, OrleansLlm.Native.NativeModel.CpuFeatures,
+            build, options.PrefillTokens, Speed(options.PrefillTokens, ours.PrefillSeconds, theirs.PrefillSeconds),
+            options.DecodeTokens, Speed(options.DecodeTokens, ours.DecodeSeconds, theirs.DecodeSeconds),
+            batched, LogitsAgreement.Compare(ours.Logits, theirs.Logits, vocab),
+            equivalents.Select(e => new VariantAgreement(e.Variant, LogitsAgreement.Compare(e.Logits, theirs.Logits, vocab))).ToArray(),
+            reference);
     }
 
-    private static (int[] Prompt, int[] LogitsTokens, int[][][] BatchPrompts) Inputs(PeerBenchOptions options, int vocab, int[] batchSizes)
+    private static Figures Measure(string name, IPeerEngine engine, PeerBenchOptions options, Inputs inputs, Action<string> progress)
     {
-        var prompt = Tokens(options.PrefillTokens, vocab, seed: 1);
-        var logitsTokens = Tokens(options.LogitsPositions, vocab, seed: 2);
-        var batchPrompts = batchSizes
-            .Select(n => Enumerable.Range(0, n).Select(s => Tokens(options.BatchPromptTokens, vocab, seed: 1000 + s)).ToArray())
-            .ToArray();
-        return (prompt, logitsTokens, batchPrompts);
+        progress($"{name}: teacher-forced logits over {options.LogitsPositions} positions");
+        var logits = engine.TeacherForcedLogits(inputs.LogitsTokens);
+        if (options.SkipSpeed)
+        {
+            return new Figures(logits, null, null, []);
+        }
+        progress($"{name}: prefill of {options.PrefillTokens} tokens (best of {options.Runs})");
+        var prefill = engine.PrefillSeconds(inputs.Prompt, options.Runs);
+        progress($"{name}: decode of {options.DecodeTokens} tokens (best of {options.Runs})");
+        var decode = engine.DecodeSeconds(inputs.Prompt, options.DecodeTokens, options.Runs);
+        var batched = inputs.BatchPrompts.Select(prompts =>
+        {
+            progress($"{name}: batched decode of {prompts.Length} sequences");
+            return engine.BatchedDecode(prompts, options.BatchDecodeSteps);
+        }).ToArray();
+        return new Figures(logits, prefill, decode, batched);
+    }
+
+    private static Comparison? Speed(int tokens, double? oursSeconds, double? theirSeconds) =>
+        oursSeconds is { } o && theirSeconds is { } t ? Comparison.Of(tokens / o, tokens / t) : null;
+
+    private static void CheckSameModel(LlamaCppRunner llama, int vocab, string path)
+    {
+        if (llama.VocabSize != vocab)
+        {
+            throw new InvalidOperationException($"llama.cpp reads a vocabulary of {llama.VocabSize} tokens in {path}, our engine {vocab} in the model");
+        }
+    }
+
+    /// <summary>The fixed token sequences of a run: the same on both engines, and in every run.</summary>
+    private sealed record Inputs(int[] Prompt, int[] LogitsTokens, int[][][] BatchPrompts);
+
+    private static Inputs MakeInputs(PeerBenchOptions options, int vocab, int[] batchSizes) => new(
+        Tokens(options.PrefillTokens, vocab, seed: 1),
+        Tokens(options.LogitsPositions, vocab, seed: 2),
+        batchSizes.Select(n => Enumerable.Range(0, n).Select(s => Tokens(options.BatchPromptTokens, vocab, seed: 1000 + s)).ToArray()).ToArray());
+
+    private static int[] Tokens(int count, int vocabSize, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => random.Next(vocabSize)).ToArray();
     }
 }

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using OrleansLlm.PeerBench;
 
-// orleansllm-peer-bench --model FILE.gguf [--threads N] [--json]
+// orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--skip-speed] [--json]
 // Spawned by `orleansllm bench peer`; prints one JSON object on stdout, progress on stderr.
 string? model = null;
+string? reference = null;
+var skipSpeed = false;
 var threads = Environment.ProcessorCount;
 for (var i = 0; i < args.Length; i++)
 {
@@ -16,11 +18,17 @@ for (var i = 0; i < args.Length; i++)
             threads = n == 0 ? Environment.ProcessorCount : n;
             i++;
             break;
+        case "--reference" when i + 1 < args.Length:
+            reference = args[++i];
+            break;
+        case "--skip-speed":
+            skipSpeed = true;
+            break;
         case "--json":
             break;  // JSON is the only output
         default:
             Console.Error.WriteLine($"error: unknown or incomplete argument '{args[i]}'");
-            Console.Error.WriteLine("usage: orleansllm-peer-bench --model FILE.gguf [--threads N] [--json]");
+            Console.Error.WriteLine("usage: orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--skip-speed] [--json]");
             return 2;
     }
 }
@@ -31,7 +39,7 @@ if (model is null)
 }
 try
 {
-    var result = PeerBenchRunner.Run(new PeerBenchOptions(model, threads), message => Console.Error.WriteLine($"[peer] {message}"));
+    var result = PeerBenchRunner.Run(new PeerBenchOptions(model, threads, ReferencePath: reference, SkipSpeed: skipSpeed), message => Console.Error.WriteLine($"[peer] {message}"));
     Console.WriteLine(JsonSerializer.Serialize(result, PeerBenchJson.Default.PeerBenchResult));
     return 0;
 }

@@ -15,20 +15,30 @@ internal static class BenchPeerCommand
     {
         var model = new Option<string>("--model") { Description = "GGUF file (orleansllm convert --to gguf)", Required = true };
         var threads = new Option<int>("--threads") { Description = "CPU threads for both engines (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var reference = new Option<string?>("--reference")
+        {
+            Description = "GGUF of the same weights in more precision (convert --type f32, or the BF16 file a quantized one came from): " +
+                "both engines' logits are compared with llama.cpp's on it (F32 KV cache, no flash attention)",
+        };
+        var skipSpeed = new Option<bool>("--skip-speed") { Description = "Only the logits comparisons" };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (the default output)" };
         var command = new Command("peer", "Benchmark our engine against llama.cpp (LLamaSharp) on the same GGUF file");
-        foreach (var option in new Option[] { model, threads, json })
+        foreach (var option in new Option[] { model, threads, reference, skipSpeed, json })
         {
             command.Options.Add(option);
         }
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(model)!;
+            var referencePath = r.GetValue(reference);
             var error = r.InvocationConfiguration.Error;
-            if (!File.Exists(path))
+            foreach (var file in new[] { path, referencePath })
             {
-                await error.WriteLineAsync($"error: model file {path} does not exist").ConfigureAwait(false);
-                return 1;
+                if (file is not null && !File.Exists(file))
+                {
+                    await error.WriteLineAsync($"error: model file {file} does not exist").ConfigureAwait(false);
+                    return 1;
+                }
             }
             if (r.GetValue(threads) < 0)
             {
@@ -43,7 +53,16 @@ internal static class BenchPeerCommand
                     $"(project Benchmarks/PeerBench) or set {PathVariable} to its path").ConfigureAwait(false);
                 return 1;
             }
-            return await RunAsync(executable, path, r.GetValue(threads), r.InvocationConfiguration.Output, ct).ConfigureAwait(false);
+            var arguments = new List<string> { "--model", path, "--threads", r.GetValue(threads).ToString(System.Globalization.CultureInfo.InvariantCulture), "--json" };
+            if (referencePath is not null)
+            {
+                arguments.AddRange(["--reference", referencePath]);
+            }
+            if (r.GetValue(skipSpeed))
+            {
+                arguments.Add("--skip-speed");
+            }
+            return await RunAsync(executable, arguments, r.InvocationConfiguration.Output, ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -71,7 +90,7 @@ internal static class BenchPeerCommand
         return candidates.Select(c => Path.Combine(c, ExecutableName + ".dll")).FirstOrDefault(File.Exists);
     }
 
-    private static async Task<int> RunAsync(string executable, string model, int threads, TextWriter output, CancellationToken ct)
+    private static async Task<int> RunAsync(string executable, IEnumerable<string> arguments, TextWriter output, CancellationToken ct)
     {
         var isAssembly = executable.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var start = new ProcessStartInfo(isAssembly ? "dotnet" : executable) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -79,7 +98,7 @@ internal static class BenchPeerCommand
         {
             start.ArgumentList.Add(executable);
         }
-        foreach (var arg in new[] { "--model", model, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json" })
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

@@ -19,8 +19,11 @@ internal static class ConvertCommand
         var source = new Argument<string>("HF_DIR") { Description = "Hugging Face model folder: config.json, safetensors, tokenizer files" };
         var target = new Argument<string>("OUT") { Description = "The .gguf file to write" };
         var force = new Option<bool>("--force") { Description = "Overwrite OUT if it exists" };
-        var type = new Option<string?>("--type") { Description = "Quantize the matrices: q8_0 or q4_0 (default: keep the stored F32/F16/BF16)" };
-        type.AcceptOnlyFromAmong("q8_0", "q4_0");
+        var type = new Option<string?>("--type")
+        {
+            Description = "Quantize the matrices (q8_0, q4_0) or widen every tensor to f32 (a reference for bench peer --reference); default: keep the stored F32/F16/BF16",
+        };
+        type.AcceptOnlyFromAmong("q8_0", "q4_0", "f32");
         foreach (Argument path in new Argument[] { source, target })
         {
             path.Validators.Add(result =>
@@ -38,11 +41,14 @@ internal static class ConvertCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var typeName = parseResult.GetValue(type);
+            var widen = typeName == "f32";
             var request = new ConvertRequest(
                 Path.GetFullPath(parseResult.GetRequiredValue(source)),
                 Path.GetFullPath(parseResult.GetRequiredValue(target)),
                 parseResult.GetValue(force),
-                parseResult.GetValue(type) is { } t ? NativeQuantizer.Parse(t)!.Value : WeightQuantization.AsStored);
+                typeName is { } t && !widen ? NativeQuantizer.Parse(t)!.Value : WeightQuantization.AsStored,
+                WidenToF32: widen);
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             bool interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;

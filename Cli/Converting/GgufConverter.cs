@@ -8,8 +8,10 @@ namespace OrleansLlm.Cli.Converting;
 
 /// <summary>What to convert and where.</summary>
 /// <param name="Weights">Quantize the matrices (Q8_0 / Q4_0, with the engine's quantizer) or keep them as stored.</param>
+/// <param name="WidenToF32">Write every tensor as F32 (exact from F16/BF16): a file llama.cpp
+/// computes in F32 throughout, the reference of `bench peer --reference`.</param>
 internal sealed record ConvertRequest(string ModelDirectory, string OutPath, bool Force,
-    WeightQuantization Weights = WeightQuantization.AsStored);
+    WeightQuantization Weights = WeightQuantization.AsStored, bool WidenToF32 = false);
 
 /// <summary>
 /// Converts a Hugging Face model folder (config.json, safetensors, tokenizer files) to one GGUF file
@@ -263,7 +265,7 @@ internal sealed class GgufConverter
             }
             var dimensions = source.Shape.Reverse().Select(d => (ulong)d).ToArray();
             var written = type;
-            if (source.Shape.Length == 1)
+            if (source.Shape.Length == 1 || _request.WidenToF32)
             {
                 written = GgufTensorType.F32;
             }

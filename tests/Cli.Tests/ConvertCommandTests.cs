@@ -238,6 +238,21 @@ public sealed class ConvertCommandTests : IDisposable
     }
 
     [Fact]
+    public void Type_f32_widens_every_tensor_exactly()
+    {
+        string dir = MakeTiny();
+        string gguf = Path.Combine(_temp.Path, "f32.gguf");
+        var (exitCode, _, error) = Run("convert", "--to", "gguf", "--type", "f32", dir, gguf);
+        Assert.True(exitCode == 0, error);
+        var file = GgufReader.Read(gguf);
+        Assert.Equal(0L, file.Metadata.GetInteger("general.file_type")); // all F32
+        Assert.All(file.Tensors, tensor => Assert.Equal(GgufTensorType.F32, tensor.Type));
+        // BF16 → F32 is exact: the values are the source's, bit for bit.
+        Assert.Equal(Widen(SourceBytes(dir, "model.layers.0.self_attn.v_proj.weight"), bf16: true),
+            file.ReadTensorBytes(file.Tensor("blk.0.attn_v.weight")!));
+    }
+
+    [Fact]
     public void Unknown_type_is_refused()
     {
         var (exitCode, _, error) = Run("convert", "--to", "gguf", "--type", "q5_k", MakeTiny(), Path.Combine(_temp.Path, "x.gguf"));

@@ -10,18 +10,19 @@ public sealed class TinyGgufModels : IDisposable
     private readonly Dictionary<string, string> _files = [];
     private readonly Lock _gate = new();
 
-    /// <summary>The GGUF file of the tiny preset in <paramref name="arch"/> / <paramref name="dtype"/>.</summary>
-    public string Get(string arch, string dtype)
+    /// <summary>The GGUF file of the tiny preset in <paramref name="arch"/> / <paramref name="dtype"/>,
+    /// converted with <c>--type <paramref name="convertType"/></c> when given.</summary>
+    public string Get(string arch, string dtype, string? convertType = null)
     {
         lock (_gate)
         {
-            var key = arch + "-" + dtype;
+            var key = arch + "-" + dtype + (convertType is null ? "" : "-" + convertType);
             if (!_files.TryGetValue(key, out var gguf))
             {
                 var dir = Path.Combine(_root, key);
                 gguf = dir + ".gguf";
                 CliRunner.Run("make-model", "--preset", "tiny", "--arch", arch, "--dtype", dtype, "--seed", "7", "--out", dir);
-                CliRunner.Run("convert", "--to", "gguf", dir, gguf);
+                CliRunner.Run(convertType is null ? ["convert", "--to", "gguf", dir, gguf] : ["convert", "--to", "gguf", "--type", convertType, dir, gguf]);
                 _files[key] = gguf;
             }
             return gguf;
@@ -77,6 +78,29 @@ public sealed class LlamaCppLogitsTests(TinyGgufModels models) : IClassFixture<T
             Assert.True(oursTop == theirTop || a[oursTop] - a[theirTop] <= 2 * agreement.MaxAbsDiff,
                 $"{arch}/{dtype} position {p}: our top {oursTop} ({a[oursTop]}) beats llama.cpp's {theirTop} ({a[theirTop]}) by more than 2 x {agreement.MaxAbsDiff}");
         }
+    }
+
+    /// <summary>On an F32 file, with llama.cpp's cache in F32 and no flash attention, both engines
+    /// compute in F32 throughout: they agree to float rounding, not just to BF16's.</summary>
+    [LlamaCppFact]
+    public void On_an_f32_file_the_reference_agrees_to_float_rounding()
+    {
+        var bf16 = models.Get("llama", "bf16");
+        var f32 = models.Get("llama", "bf16", convertType: "f32");
+        var result = PeerBenchRunner.Run(new PeerBenchOptions(f32, Threads: 2, LogitsPositions: 16, ReferencePath: f32, SkipSpeed: true), _ => { });
+        Assert.True(result.Reference!.Ours.CosineMin >= 0.999999, $"{result.Reference.Ours}");
+        Assert.True(result.Reference.Ours.KlMax <= 1e-7, $"{result.Reference.Ours}");
+        Assert.Null(result.Prefill);
+        Assert.Null(result.BatchedDecode);
+
+        // The BF16 file against that reference: both engines round (BF16 activations or cache) and
+        // move away from it by comparable amounts; llama.cpp's own variants are reported beside.
+        var rounded = PeerBenchRunner.Run(new PeerBenchOptions(bf16, Threads: 2, LogitsPositions: 16, ReferencePath: f32, SkipSpeed: true), _ => { });
+        Assert.Equal(LlamaCppContextSettings.EquivalentVariants.Count, rounded.LlamaCppSelfAgreement.Count);
+        Assert.All(rounded.LlamaCppSelfAgreement, v => Assert.True(v.Agreement.CosineMin >= 0.999, $"{v}"));
+        Assert.True(rounded.Reference!.Ours.CosineMin >= 0.9999, $"{rounded.Reference.Ours}");
+        Assert.True(rounded.Reference.LlamaCpp.CosineMin >= 0.9999, $"{rounded.Reference.LlamaCpp}");
+        Assert.True(rounded.Reference.Ours.KlMean > 0, "a BF16 file computed with BF16 roundings differs from the F32 reference");
     }
 
     [LlamaCppFact]

@@ -13,6 +13,24 @@ public sealed class LogitsAgreementTests
         Assert.Equal(1.0, a.CosineMean, 12);
         Assert.Equal(0.0, a.MaxAbsDiff);
         Assert.Equal(1.0, a.ArgmaxAgreement);
+        Assert.Equal(0.0, a.KlMean, 12);
+        Assert.Equal(0.0, a.KlMax, 12);
+    }
+
+    [Fact]
+    public void Kl_divergence_is_that_of_the_softmaxes_from_the_reference()
+    {
+        // reference logits (0, ln 3): P = (1/4, 3/4); candidate (5, 5): Q = (1/2, 1/2), whatever the shift.
+        // KL(P ‖ Q) = 1/4 · ln(1/2) + 3/4 · ln(3/2); the second row is identical: KL 0.
+        float[] reference = [0, (float)Math.Log(3), 1, 2];
+        float[] candidate = [5, 5, 1, 2];
+        var a = LogitsAgreement.Compare(candidate, reference, vocabSize: 2);
+        var expected = 0.25 * Math.Log(0.5) + 0.75 * Math.Log(1.5);
+        Assert.Equal(expected, a.KlMax, 6);
+        Assert.Equal(expected / 2, a.KlMean, 6);
+        // KL is not symmetric: from the candidate's side it is KL(Q ‖ P) = 1/2 · ln(2) + 1/2 · ln(2/3).
+        var reverse = LogitsAgreement.Compare(reference, candidate, vocabSize: 2);
+        Assert.Equal(0.5 * Math.Log(2) + 0.5 * Math.Log(2.0 / 3), reverse.KlMax, 6);
     }
 
     [Fact]
