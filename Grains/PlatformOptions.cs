@@ -40,6 +40,10 @@ public sealed class EngineOptions
     /// <summary>Quantize the model's matrices at load: "q8_0" or "q4_0" (docs/QUANTIZATION.md); empty keeps them as stored.</summary>
     public string Weights { get; set; } = "";
 
+    /// <summary>KV cache element type: "bf16" or "int8" (half the bytes, about twice the tokens per
+    /// <see cref="KvCacheMiB"/>; docs/QUANTIZATION.md); empty keeps the model's (BF16).</summary>
+    public string KvCacheDtype { get; set; } = "";
+
     public int MaxBatchedTokens { get; set; } = 512;
 
     public int MaxRunningRequests { get; set; } = 32;

@@ -11,13 +11,14 @@ internal static class BenchEngineCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model directory", Required = true };
-        var scenario = new Option<string>("--scenario") { Description = "decode | throughput | multi-turn", DefaultValueFactory = _ => "decode" };
+        var scenario = new Option<string>("--scenario") { Description = "decode | throughput | multi-turn | long-context", DefaultValueFactory = _ => "decode" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (the default output)" };
         var weights = WeightsOption.Create();
+        var kvCacheDtype = KvCacheDtypeOption.Create();
 
         var command = new Command("engine", "Benchmark the native engine on a model");
-        foreach (var option in new Option[] { model, scenario, threads, json, weights })
+        foreach (var option in new Option[] { model, scenario, threads, json, weights, kvCacheDtype })
         {
             command.Options.Add(option);
         }
@@ -26,14 +27,17 @@ internal static class BenchEngineCommand
             var dir = r.GetValue(model)!;
             var threadCount = r.GetValue(threads);
             var quantization = WeightsOption.Value(r, weights);
+            var kvCache = KvCacheDtypeOption.Value(r, kvCacheDtype);
             try
             {
                 var output = r.GetValue(scenario) switch
                 {
-                    "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress, quantization), CliJson.Default.DecodeBenchResult),
-                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress, quantization), ThroughputBenchJson.Default.ThroughputBenchResult),
-                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress, quantization), MultiTurnBenchJson.Default.MultiTurnBenchResult),
-                    var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode, throughput, multi-turn)"),
+                    "decode" => JsonSerializer.Serialize(DecodeScenario.Run(dir, threadCount, Progress, quantization, kvCache), CliJson.Default.DecodeBenchResult),
+                    "throughput" => JsonSerializer.Serialize(ThroughputScenario.Run(dir, threadCount, Progress, quantization, kvCache), ThroughputBenchJson.Default.ThroughputBenchResult),
+                    "multi-turn" => JsonSerializer.Serialize(MultiTurnScenario.Run(dir, threadCount, Progress, quantization, kvCache), MultiTurnBenchJson.Default.MultiTurnBenchResult),
+                    // BF16 and INT8 caches side by side: --kv-cache-dtype does not apply.
+                    "long-context" => JsonSerializer.Serialize(LongContextScenario.Run(dir, threadCount, Progress, quantization), LongContextBenchJson.Default.LongContextBenchResult),
+                    var other => throw new ArgumentException($"unknown scenario '{other}' (known: decode, throughput, multi-turn, long-context)"),
                 };
                 Console.WriteLine(output);
                 await Task.CompletedTask;

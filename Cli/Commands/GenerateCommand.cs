@@ -25,15 +25,17 @@ internal static class GenerateCommand
         var weights = WeightsOption.Create();
         var backend = new Option<string>("--backend") { Description = "cpu | cuda", DefaultValueFactory = _ => "cpu" };
         var device = new Option<int>("--device") { Description = "CUDA device index (--backend cuda)", DefaultValueFactory = _ => 0 };
+        var kvCacheDtype = KvCacheDtypeOption.Create();
 
         var command = new Command("generate", "Generate text for one prompt with the native engine");
-        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json, weights, backend, device })
+        foreach (var option in new Option[] { model, prompt, maxTokens, temperature, seed, threads, json, weights, backend, device, kvCacheDtype })
         {
             command.Options.Add(option);
         }
         command.SetAction((ParseResult r, CancellationToken ct) => RunAsync(new GenerateRequest(
             r.GetValue(model)!, r.GetValue(prompt)!, r.GetValue(maxTokens), r.GetValue(temperature), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(json), WeightsOption.Value(r, weights), r.GetValue(backend)!, r.GetValue(device)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
+            r.GetValue(threads), r.GetValue(json), WeightsOption.Value(r, weights), r.GetValue(backend)!, r.GetValue(device),
+            KvCacheDtypeOption.Value(r, kvCacheDtype)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
         return command;
     }
 
@@ -51,7 +53,7 @@ internal static class GenerateCommand
         }
         try
         {
-            using var model = NativeModel.Load(request.ModelDir, request.Threads, weights: request.Weights);
+            using var model = NativeModel.Load(request.ModelDir, request.Threads, weights: request.Weights, kvCache: request.KvCache);
             var tokenizer = HfTokenizer.Load(request.ModelDir);
             var promptIds = tokenizer.Encode(request.Prompt, addSpecialTokens: true);
             if (promptIds.Length == 0)
@@ -144,7 +146,8 @@ internal static class GenerateCommand
     }
 
     // One sequence: a KV budget for exactly its tokens (plus a block) instead of the engine's
-    // default gigabyte, and its length as the engine's context limit.
+    // default gigabyte, and its length as the engine's context limit (KvBytesPerToken is of the
+    // KV cache type the model was loaded with).
     private static EngineOptions OneSequence(NativeModel model, int maxModelLength)
     {
         var options = new EngineOptions { MaxModelLength = maxModelLength, MaxRunningRequests = 1 };
@@ -153,7 +156,7 @@ internal static class GenerateCommand
     }
 
     private sealed record GenerateRequest(string ModelDir, string Prompt, int MaxTokens, float Temperature, ulong Seed, int Threads, bool Json,
-        WeightQuantization Weights, string Backend, int Device);
+        WeightQuantization Weights, string Backend, int Device, KvCacheType KvCache);
 }
 
 internal sealed record GenerateResult(

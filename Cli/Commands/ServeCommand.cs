@@ -35,9 +35,10 @@ internal static class ServeCommand
         var kvCache = new Option<long>("--kv-cache-mib") { Description = "KV cache memory in MiB", DefaultValueFactory = _ => 512 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)" };
         var weights = WeightsOption.Create();
+        var kvCacheDtype = KvCacheDtypeOption.Create();
         var command = new Command("serve", "Serve a model over the OpenAI API: silo, engine and gateway in one process")
         {
-            model, name, port, host, threads, kvCache, apiKey, weights,
+            model, name, port, host, threads, kvCache, apiKey, weights, kvCacheDtype,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -67,6 +68,7 @@ internal static class ServeCommand
                 ["OrleansLlm:Engines:0:Threads"] = r.GetValue(threads).ToString(),
                 ["OrleansLlm:Engines:0:KvCacheMiB"] = r.GetValue(kvCache).ToString(),
                 ["OrleansLlm:Engines:0:Weights"] = r.GetValue(weights) ?? "",
+                ["OrleansLlm:Engines:0:KvCacheDtype"] = r.GetValue(kvCacheDtype) ?? "",
                 ["OrleansLlm:Engines:0:IdleTimeoutSeconds"] = "0",
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:OrleansLlm"] = "Information",

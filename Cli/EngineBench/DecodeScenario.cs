@@ -37,9 +37,9 @@ internal static class DecodeScenario
     private const int ProbePassesPerRound = 5;
 
     public static DecodeBenchResult Run(string modelDir, int threads, Action<string> progress,
-        WeightQuantization weights = WeightQuantization.AsStored)
+        WeightQuantization weights = WeightQuantization.AsStored, KvCacheType kvCache = KvCacheType.ModelDefault)
     {
-        using var model = NativeModel.Load(modelDir, threads, weights: weights);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights, kvCache: kvCache);
         var threadCount = threads > 0 ? threads : Environment.ProcessorCount;
         var vocab = model.Description.VocabSize;
         var random = new Random(1234);

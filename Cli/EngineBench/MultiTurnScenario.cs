@@ -33,12 +33,12 @@ internal static class MultiTurnScenario
     private const int ReplyTokens = 64;
 
     public static MultiTurnBenchResult Run(string modelDir, int threads, Action<string> progress,
-        WeightQuantization weights = WeightQuantization.AsStored) =>
-        RunAsync(modelDir, threads, progress, weights).GetAwaiter().GetResult();
+        WeightQuantization weights = WeightQuantization.AsStored, KvCacheType kvCache = KvCacheType.ModelDefault) =>
+        RunAsync(modelDir, threads, progress, weights, kvCache).GetAwaiter().GetResult();
 
-    private static async Task<MultiTurnBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights)
+    private static async Task<MultiTurnBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights, KvCacheType kvCache)
     {
-        using var model = NativeModel.Load(modelDir, threads, weights: weights);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights, kvCache: kvCache);
         var random = new Random(5);
         var vocab = model.Description.VocabSize;
         int[] RandomTokens(int n) => Enumerable.Range(0, n).Select(_ => random.Next(vocab)).ToArray();

@@ -43,12 +43,12 @@ internal static class ThroughputScenario
     private const int MaxBatchedTokens = 512;
 
     public static ThroughputBenchResult Run(string modelDir, int threads, Action<string> progress,
-        WeightQuantization weights = WeightQuantization.AsStored) =>
-        RunAsync(modelDir, threads, progress, weights).GetAwaiter().GetResult();
+        WeightQuantization weights = WeightQuantization.AsStored, KvCacheType kvCache = KvCacheType.ModelDefault) =>
+        RunAsync(modelDir, threads, progress, weights, kvCache).GetAwaiter().GetResult();
 
-    private static async Task<ThroughputBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights)
+    private static async Task<ThroughputBenchResult> RunAsync(string modelDir, int threads, Action<string> progress, WeightQuantization weights, KvCacheType kvCache)
     {
-        using var model = NativeModel.Load(modelDir, threads, weights: weights);
+        using var model = NativeModel.Load(modelDir, threads, weights: weights, kvCache: kvCache);
         var random = new Random(20261122);
         var vocab = model.Description.VocabSize;
         var requests = Enumerable.Range(0, RequestCount)

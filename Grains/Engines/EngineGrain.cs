@@ -137,6 +137,9 @@ public sealed partial class EngineGrain(
                 var weights = string.IsNullOrEmpty(_config.Weights) ? WeightQuantization.AsStored
                     : NativeQuantizer.Parse(_config.Weights)
                       ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0 or q4_0");
+                var kvCache = string.IsNullOrEmpty(_config.KvCacheDtype) ? KvCacheType.ModelDefault
+                    : KvCacheTypes.Parse(_config.KvCacheDtype)
+                      ?? throw new ArgumentException($"KvCacheDtype '{_config.KvCacheDtype}' is not bf16 or int8");
                 var model = NativeModel.Load(path, _config.Threads, weights: weights);
                 var engine = new NativeEngine(model, new Native.EngineOptions
                 {
@@ -144,6 +147,7 @@ public sealed partial class EngineGrain(
                     MaxBatchedTokens = _config.MaxBatchedTokens,
                     MaxRunningRequests = _config.MaxRunningRequests,
                     ThreadCount = _config.Threads,
+                    KvCacheType = kvCache,
                 });
                 return (model, engine);
             });

@@ -35,6 +35,10 @@ public sealed record EngineOptions
     /// <summary>Share of the CUDA device's memory for weights, workspace and K/V blocks, in (0, 1];
     /// <see cref="KvCacheBytes"/> caps the K/V blocks too.</summary>
     public float GpuMemoryFraction { get; init; } = Defaults.GpuMemoryFraction;
+
+    /// <summary>Element type of the KV cache: the model's (BF16 for BF16 and quantized weights), BF16,
+    /// or INT8 (half the bytes, about twice the tokens per <see cref="KvCacheBytes"/>; CPU backend only).</summary>
+    public KvCacheType KvCacheType { get; init; } = (KvCacheType)Defaults.KvCacheDtype;
 }
 
 /// <summary>orleansllm_engine_params.backend.</summary>

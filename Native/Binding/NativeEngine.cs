@@ -38,6 +38,7 @@ public sealed class NativeEngine : IDisposable
         parameters.Backend = (int)options.Backend;
         parameters.DeviceIndex = options.DeviceIndex;
         parameters.GpuMemoryFraction = options.GpuMemoryFraction;
+        parameters.KvCacheDtype = (int)options.KvCacheType;
         _handle = SafeEngineHandle.Create(model.Handle, parameters);
         _stepThread = new Thread(StepLoop) { IsBackground = true, Name = "orleansllm-engine-step" };
         _stepThread.Start();

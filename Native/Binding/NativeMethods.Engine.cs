@@ -50,7 +50,7 @@ internal struct EngineParams
     public int Backend;
     public int DeviceIndex;
     public float GpuMemoryFraction;
-    public int Reserved;
+    public int KvCacheDtype;
 }
 
 [StructLayout(LayoutKind.Sequential)]

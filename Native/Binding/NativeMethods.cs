@@ -84,12 +84,14 @@ internal struct ModelParams
     public int NThreads;
     public int UseMmap;
     public int WeightType;
+    public int KvCacheDtype;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct ContextParams
 {
     public int NCtx;
+    public int KvCacheDtype;
 }
 
 [InlineArray(8)]

@@ -52,8 +52,10 @@ public sealed class NativeModel : IDisposable
     /// <param name="useMmap">Leave the weights in a memory map of the files (shared, nothing copied)
     /// instead of reading them into huge-page memory (the default: faster decode).</param>
     /// <param name="weights">Quantize the matrices at load (docs/QUANTIZATION.md), or keep them as stored.</param>
+    /// <param name="kvCache">The KV cache type of the contexts and engines that name none
+    /// (<see cref="ModelDescription.KvBytesPerToken"/> follows it).</param>
     public static NativeModel Load(string modelDirectory, int threadCount = 0, bool useMmap = false,
-        WeightQuantization weights = WeightQuantization.AsStored)
+        WeightQuantization weights = WeightQuantization.AsStored, KvCacheType kvCache = KvCacheType.ModelDefault)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         ArgumentOutOfRangeException.ThrowIfNegative(threadCount);
@@ -61,6 +63,7 @@ public sealed class NativeModel : IDisposable
         parameters.NThreads = threadCount;
         parameters.UseMmap = useMmap ? 1 : 0;
         parameters.WeightType = (int)weights;
+        parameters.KvCacheDtype = (int)kvCache;
         NativeMethods.Check(NativeMethods.ModelLoad(modelDirectory, parameters, out var handle));
         try
         {
@@ -74,11 +77,13 @@ public sealed class NativeModel : IDisposable
         }
     }
 
-    /// <summary>Creates a single-sequence context with room for <paramref name="contextTokens"/> tokens (0: the model's maximum, capped at 8192).</summary>
-    public NativeContext CreateContext(int contextTokens = 0)
+    /// <summary>Creates a single-sequence context with room for <paramref name="contextTokens"/> tokens (0: the model's maximum, capped at 8192),
+    /// its KV cache of <paramref name="kvCache"/>.</summary>
+    public NativeContext CreateContext(int contextTokens = 0, KvCacheType kvCache = KvCacheType.ModelDefault)
     {
         var parameters = NativeMethods.ContextDefaultParams();
         parameters.NCtx = contextTokens;
+        parameters.KvCacheDtype = (int)kvCache;
         return new NativeContext(this, SafeContextHandle.Create(Handle, parameters));
     }
 

@@ -81,6 +81,11 @@ typedef struct orleansllm_model_params {
     // matrix whose rows are whole 32-element blocks is quantized at load (docs/QUANTIZATION.md;
     // already quantized GGUF tensors stay as they are). Any other value is INVALID_ARGUMENT.
     int32_t weight_type;
+    // KV cache element type of the contexts and engines over this model that name none (their
+    // kv_cache_dtype 0): 0 (default) = BF16 for BF16 and quantized weights, F32 for F32 and F16
+    // ones; ORLEANSLLM_DTYPE_BF16; ORLEANSLLM_DTYPE_KV_INT8. Anything else: ORLEANSLLM_ERR_UNSUPPORTED.
+    // orleansllm_model_info.kv_bytes_per_token follows it.
+    int32_t kv_cache_dtype;
 } orleansllm_model_params;
 
 // Weight element types: orleansllm_model_info.weight_dtype, orleansllm_model_params.weight_type.
@@ -94,6 +99,9 @@ typedef struct orleansllm_model_params {
 #define ORLEANSLLM_DTYPE_Q5_1 6
 #define ORLEANSLLM_DTYPE_Q4_K 7
 #define ORLEANSLLM_DTYPE_Q6_K 8
+// KV cache only (kv_cache_dtype): per (token, KV head) head_dim int8 values and a float32 scale
+// (amax / 127): head_dim + 4 bytes instead of BF16's 2 x head_dim (docs/QUANTIZATION.md).
+#define ORLEANSLLM_DTYPE_KV_INT8 9
 
 typedef struct orleansllm_model_info {
     int32_t vocab_size;
@@ -108,7 +116,7 @@ typedef struct orleansllm_model_info {
     int32_t n_eos_token_ids;
     int32_t weight_dtype;          // ORLEANSLLM_DTYPE_* of the first layer's attn_q (0 f32, 1 f16, 2 bf16, 3 q8_0, 4 q4_0, 5 q5_0, 6 q5_1, 7 q4_k, 8 q6_k)
     int64_t weight_bytes;          // bytes of weights read per decoded token (all matrices + lm head)
-    int64_t kv_bytes_per_token;    // KV cache bytes one token occupies across all layers
+    int64_t kv_bytes_per_token;    // KV cache bytes one token occupies across all layers (of the model's kv_cache_dtype)
 } orleansllm_model_info;
 
 ORLEANSLLM_API orleansllm_model_params orleansllm_model_default_params(void);
@@ -146,6 +154,7 @@ ORLEANSLLM_API int64_t orleansllm_quantized_bytes(int32_t type, int64_t n_rows, 
 // Kernels run on the model's threads (orleansllm_model_params.n_threads).
 typedef struct orleansllm_context_params {
     int32_t n_ctx;  // maximum tokens held; 0 = the model's max_position_embeddings (capped at 8192)
+    int32_t kv_cache_dtype;  // 0 = the model's (orleansllm_model_params.kv_cache_dtype), or as there
 } orleansllm_context_params;
 
 ORLEANSLLM_API orleansllm_context_params orleansllm_context_default_params(void);
@@ -211,7 +220,11 @@ typedef struct orleansllm_engine_params {
     int32_t device_index;           // cuda: which device; default 0
     float gpu_memory_fraction;      // cuda: (0, 1], share of the device's memory for weights, workspace
                                     // and K/V blocks (kv_cache_bytes caps the K/V too); default 0.9
-    int32_t reserved;
+    // KV cache element type: 0 (default) = the model's (orleansllm_model_params.kv_cache_dtype),
+    // ORLEANSLLM_DTYPE_BF16 or ORLEANSLLM_DTYPE_KV_INT8 (CPU backend only: the cuda backend refuses
+    // it with UNSUPPORTED). The block count is kv_cache_bytes over the bytes of a block of this type,
+    // so INT8 holds about twice the tokens of BF16 in the same budget.
+    int32_t kv_cache_dtype;
 } orleansllm_engine_params;
 
 typedef struct orleansllm_sampling_params {

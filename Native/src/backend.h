@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "batch.h"
+#include "dtype.h"
 
 namespace olm {
 
@@ -43,8 +44,8 @@ public:
     virtual bool forward_greedy(const batch_view& batch, int32_t* tokens) { return false; }
 };
 
-// `m` and `pool` must outlive the backend.
-std::unique_ptr<forward_backend> make_cpu_backend(const model& m, thread_pool& pool);
+// `m` and `pool` must outlive the backend. K/V are held as kv_type (model::kv_type).
+std::unique_ptr<forward_backend> make_cpu_backend(const model& m, thread_pool& pool, dtype kv_type);
 
 // Uploads the weights to the device, through the plugin liborleansllm-cuda.so (cuda-loader.cpp).
 // Throws olm::error: ORLEANSLLM_ERR_UNSUPPORTED "built without CUDA" when the library was built

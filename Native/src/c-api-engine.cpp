@@ -64,7 +64,7 @@ orleansllm_engine_params orleansllm_engine_default_params(void) {
     p.backend = int32_t(d.backend);
     p.device_index = d.device_index;
     p.gpu_memory_fraction = d.gpu_memory_fraction;
-    p.reserved = 0;
+    p.kv_cache_dtype = d.kv_cache_dtype;
     return p;
 }
 
@@ -105,6 +105,7 @@ int32_t orleansllm_engine_init(orleansllm_model* model, orleansllm_engine_params
         p.backend = olm::backend_kind(params.backend);
         p.device_index = params.device_index;
         p.gpu_memory_fraction = params.gpu_memory_fraction;
+        p.kv_cache_dtype = params.kv_cache_dtype;
         auto e = std::make_unique<orleansllm_engine>();
         e->impl = std::make_unique<olm::engine>(*model->impl, p);
         *out_engine = e.release();

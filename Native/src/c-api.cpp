@@ -54,6 +54,7 @@ orleansllm_model_params orleansllm_model_default_params(void) {
     p.n_threads = 0;
     p.use_mmap = 0;
     p.weight_type = 0;
+    p.kv_cache_dtype = 0;
     return p;
 }
 
@@ -70,6 +71,8 @@ int32_t orleansllm_model_load(const char* path, orleansllm_model_params params, 
         m->impl = olm::load_model(path, params.n_threads,
                                   params.use_mmap != 0 ? olm::weight_memory::mmap : olm::weight_memory::huge_pages,
                                   static_cast<olm::dtype>(params.weight_type));
+        m->impl->kv_cache_dtype = params.kv_cache_dtype;
+        m->impl->kv_type();  // refuses an unsupported value now rather than at the first context
         *out_model = m.release();
     });
 }
@@ -123,6 +126,7 @@ int32_t orleansllm_model_get_info(const orleansllm_model* model, orleansllm_mode
 orleansllm_context_params orleansllm_context_default_params(void) {
     orleansllm_context_params p;
     p.n_ctx = 0;
+    p.kv_cache_dtype = 0;
     return p;
 }
 
@@ -138,7 +142,7 @@ int32_t orleansllm_context_init(orleansllm_model* model, orleansllm_context_para
                                                          std::to_string(m.config.max_position_embeddings));
         }
         auto ctx = std::make_unique<orleansllm_context>();
-        ctx->impl = std::make_unique<olm::context>(m, n_ctx);
+        ctx->impl = std::make_unique<olm::context>(m, n_ctx, m.kv_type(params.kv_cache_dtype));
         *out_context = ctx.release();
     });
 }

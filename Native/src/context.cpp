@@ -15,8 +15,8 @@ int32_t blocks_for(int32_t n_ctx) { return (n_ctx + kContextBlockSize - 1) / kCo
 
 }  // namespace
 
-context::context(const model& model, int32_t n_ctx)
-    : m(model), n_ctx(n_ctx), kv(model, blocks_for(n_ctx), kContextBlockSize),
+context::context(const model& model, int32_t n_ctx, dtype kv_type)
+    : m(model), n_ctx(n_ctx), kv(model, blocks_for(n_ctx), kContextBlockSize, kv_type),
       block_table(size_t(blocks_for(n_ctx))), batch(kContextBlockSize) {
     for (size_t i = 0; i < block_table.size(); ++i) block_table[i] = int32_t(i);
 }

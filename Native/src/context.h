@@ -16,8 +16,9 @@ constexpr int32_t kContextBlockSize = 16;
 constexpr int32_t kContextEvalChunk = 512;  // tokens per forward: bounds scratch memory for long prompts
 
 struct context {
-    // Room for n_ctx tokens (validated by the caller). `m` must outlive the context.
-    context(const model& m, int32_t n_ctx);
+    // Room for n_ctx tokens (validated by the caller) in a KV cache of kv_type. `m` must outlive
+    // the context.
+    context(const model& m, int32_t n_ctx, dtype kv_type);
 
     const model& m;
     int32_t n_ctx;

@@ -15,13 +15,19 @@ const char* dtype_name(dtype t) {
         case dtype::q5_1: return "Q5_1";
         case dtype::q4_k: return "Q4_K";
         case dtype::q6_k: return "Q6_K";
+        case dtype::kv_int8: return "INT8";
     }
     return "?";
 }
 
-bool dtype_is_quantized(dtype t) { return static_cast<int32_t>(t) >= static_cast<int32_t>(dtype::q8_0); }
+bool dtype_is_quantized(dtype t) {
+    return static_cast<int32_t>(t) >= static_cast<int32_t>(dtype::q8_0) && static_cast<int32_t>(t) <= static_cast<int32_t>(dtype::q6_k);
+}
 
-int64_t dtype_size(dtype t) { return t == dtype::f32 ? 4 : 2; }
+int64_t dtype_size(dtype t) {
+    if (t == dtype::f32) return 4;
+    return t == dtype::kv_int8 ? 1 : 2;
+}
 
 int64_t dtype_block_elements(dtype t) {
     if (t == dtype::q4_k || t == dtype::q6_k) return kSuperBlock;

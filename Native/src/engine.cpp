@@ -34,7 +34,12 @@ std::unique_ptr<thread_pool> own_pool_for(const model& m, const engine_params& p
 }
 
 std::unique_ptr<forward_backend> backend_for(const model& m, const engine_params& p, thread_pool* own_pool) {
+    const dtype kv_type = m.kv_type(p.kv_cache_dtype);
     if (p.backend == backend_kind::cuda) {
+        // The CUDA kernels keep a BF16 cache (cuda/kv-write.cu, cuda/paged-attention.cu).
+        if (kv_type == dtype::kv_int8) {
+            throw error(ORLEANSLLM_ERR_UNSUPPORTED, "kv_cache_dtype INT8 is not supported by the cuda backend (BF16 KV cache only); use the cpu backend");
+        }
         cuda_backend_params c;
         c.device_index = p.device_index;
         c.gpu_memory_fraction = p.gpu_memory_fraction;
@@ -44,7 +49,7 @@ std::unique_ptr<forward_backend> backend_for(const model& m, const engine_params
     }
     thread_pool* pool = own_pool != nullptr ? own_pool : m.pool.get();
     if (pool == nullptr) throw error(ORLEANSLLM_ERR_INTERNAL, "the model has no thread pool");
-    return make_cpu_backend(m, *pool);
+    return make_cpu_backend(m, *pool, kv_type);
 }
 
 // How many blocks the KV budget buys on the backend.

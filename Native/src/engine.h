@@ -33,6 +33,7 @@ struct engine_params {
     bool enable_prefix_caching = true;
     bool record_logits = false;                 // tests: copy each sampled row's raw logits into the output
     backend_kind backend = backend_kind::cpu;
+    int32_t kv_cache_dtype = 0;                 // C API value (orleansllm_engine_params); 0 = the model's (model::kv_type)
     int32_t device_index = 0;                   // cuda: which device
     float gpu_memory_fraction = 0.9f;           // cuda: share of device memory for weights, workspace and K/V
 };

@@ -14,10 +14,10 @@
 
 namespace olm {
 
-kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens)
-    : n_blocks_(n_blocks), block_size_(block_size_tokens), type_(m.kv_type()) {
+kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens, dtype type)
+    : n_blocks_(n_blocks), block_size_(block_size_tokens), type_(type) {
     const size_t bytes = size_t(n_blocks) * size_t(block_size_tokens) * size_t(m.config.n_kv_heads) *
-                         size_t(m.config.head_dim) * size_t(dtype_size(type_));
+                         size_t(kv_row_bytes(type, m.config.head_dim));
     k_.resize(static_cast<size_t>(m.config.n_layers));
     v_.resize(static_cast<size_t>(m.config.n_layers));
     for (int32_t l = 0; l < m.config.n_layers; ++l) {
@@ -26,8 +26,12 @@ kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_toke
     }
 }
 
+int64_t kv_storage::bytes_per_block(const model& m, int32_t block_size_tokens, dtype type) {
+    return m.kv_bytes_per_token(type) * block_size_tokens;
+}
+
 int64_t kv_storage::bytes_per_block(const model& m, int32_t block_size_tokens) {
-    return m.kv_bytes_per_token() * block_size_tokens;
+    return bytes_per_block(m, block_size_tokens, m.kv_type());
 }
 
 namespace {
@@ -59,14 +63,23 @@ void embed_tokens(const matrix& embed, const int32_t* ids, int64_t n, float* out
     }
 }
 
-// Writes n floats to a K/V cache row of the cache's type (BF16: round to nearest even).
-void store_kv_row(void* cache, dtype type, int64_t slot, const float* src, int64_t n) {
+// Writes the K or V of one token (n_kv_heads rows of head_dim floats) into its cache slot in the
+// cache's type: BF16 rounds to nearest even; kv_int8 quantizes each (token, head) row
+// (quantize_kv_int8_row).
+void store_kv(void* cache, dtype type, int64_t slot, const float* src, int32_t n_kv_heads, int32_t head_dim) {
+    const int64_t n = int64_t(n_kv_heads) * head_dim;
     if (type == dtype::f32) {
         std::memcpy(static_cast<float*>(cache) + slot * n, src, size_t(n) * sizeof(float));
         return;
     }
-    uint16_t* dst = static_cast<uint16_t*>(cache) + slot * n;
-    for (int64_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);
+    if (type == dtype::bf16) {
+        uint16_t* dst = static_cast<uint16_t*>(cache) + slot * n;
+        for (int64_t i = 0; i < n; ++i) dst[i] = to_bf16(src[i]);
+        return;
+    }
+    const int64_t row_bytes = kv_row_bytes(type, head_dim);
+    uint8_t* dst = static_cast<uint8_t*>(cache) + slot * n_kv_heads * row_bytes;
+    for (int32_t h = 0; h < n_kv_heads; ++h) quantize_kv_int8_row(src + int64_t(h) * head_dim, head_dim, dst + h * row_bytes);
 }
 
 void add_bias(float* x, const std::vector<float>& bias, int64_t n) {
@@ -138,8 +151,8 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
             rope(kt, nt, c.n_kv_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t slot = b.slot_mapping[t];
-                store_kv_row(k_cache, kv.type(), slot, k.data() + t * kv_dim, kv_dim);
-                store_kv_row(v_cache, kv.type(), slot, v.data() + t * kv_dim, kv_dim);
+                store_kv(k_cache, kv.type(), slot, k.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
+                store_kv(v_cache, kv.type(), slot, v.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
             }
         });
         paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,

@@ -14,18 +14,21 @@ struct model;
 class thread_pool;
 
 // KV memory of one engine or context: per layer, K and V as
-// [n_blocks, block_size_tokens, n_kv_heads, head_dim] elements of the model's kv_type()
-// (BF16 for BF16 checkpoints, float32 otherwise).
+// [n_blocks, block_size_tokens, n_kv_heads] rows of kv_row_bytes(type, head_dim) bytes (dtype.h).
+// The type is BF16 for BF16 checkpoints and float32 for F32 ones unless the caller chose another
+// (model::kv_type): kv_int8 rows carry their scale.
 class kv_storage {
 public:
-    kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens);
+    kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens, dtype type);
 
-    // [n_blocks, block_size, n_kv_heads, head_dim] elements of type()
+    // [n_blocks, block_size, n_kv_heads] rows of type()
     void* keys(int32_t layer) { return k_[size_t(layer)].data(); }
     void* values(int32_t layer) { return v_[size_t(layer)].data(); }
     dtype type() const { return type_; }
     int32_t n_blocks() const { return n_blocks_; }
     int32_t block_size_tokens() const { return block_size_; }
+    static int64_t bytes_per_block(const model& m, int32_t block_size_tokens, dtype type);
+    // ... of the model's default KV type
     static int64_t bytes_per_block(const model& m, int32_t block_size_tokens);
 
 private:

@@ -275,8 +275,16 @@ int64_t model::weight_bytes_per_token() const {
     return total;
 }
 
-int64_t model::kv_bytes_per_token() const {
-    return int64_t(2) * config.n_layers * config.n_kv_heads * config.head_dim * dtype_size(kv_type());
+dtype model::kv_type(int32_t requested) const {
+    const int32_t chosen = requested != 0 ? requested : kv_cache_dtype;
+    if (chosen == 0) return natural_kv_type();
+    if (chosen == int32_t(dtype::bf16) || chosen == int32_t(dtype::kv_int8)) return dtype(chosen);
+    throw error(ORLEANSLLM_ERR_UNSUPPORTED, "kv_cache_dtype " + std::to_string(chosen) +
+                                                " is not supported: 0 (the model's default), 2 (BF16) or 9 (INT8)");
+}
+
+int64_t model::kv_bytes_per_token(dtype t) const {
+    return int64_t(2) * config.n_layers * config.n_kv_heads * kv_row_bytes(t, config.head_dim);
 }
 
 }  // namespace olm

@@ -39,10 +39,20 @@ struct model {
     std::shared_ptr<thread_pool> pool;
 
     int64_t weight_bytes_per_token() const;
-    // K/V cache element type: BF16 for BF16 checkpoints (the precision they are served at, half
-    // the bytes) and quantized ones, float32 for F32 and F16 ones.
-    dtype kv_type() const { return embed.type == dtype::bf16 || dtype_is_quantized(embed.type) ? dtype::bf16 : dtype::f32; }
-    int64_t kv_bytes_per_token() const;
+    // The KV cache type contexts and engines get when they name none (orleansllm_model_params
+    // .kv_cache_dtype); 0 = natural_kv_type().
+    int32_t kv_cache_dtype = 0;
+
+    // BF16 for BF16 checkpoints (the precision they are served at, half the bytes) and quantized
+    // ones, float32 for F32 and F16 ones.
+    dtype natural_kv_type() const { return embed.type == dtype::bf16 || dtype_is_quantized(embed.type) ? dtype::bf16 : dtype::f32; }
+    // The KV cache type for a C API kv_cache_dtype value: 0 = the model's (kv_cache_dtype, else
+    // natural), ORLEANSLLM_DTYPE_BF16 or ORLEANSLLM_DTYPE_KV_INT8; throws ORLEANSLLM_ERR_UNSUPPORTED
+    // naming the value otherwise.
+    dtype kv_type(int32_t requested = 0) const;
+    // K and V of one token, all layers, in a cache of type t.
+    int64_t kv_bytes_per_token(dtype t) const;
+    int64_t kv_bytes_per_token() const { return kv_bytes_per_token(kv_type()); }
 };
 
 // RoPE inverse frequencies [head_dim / 2]: inv_freq[i] = theta^(-2i/d), with the llama3 rule

@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -160,6 +161,23 @@ void dequantize_row(dtype type, const void* blocks, float* out, int64_t n) {
             }
         }
     }
+}
+
+void quantize_kv_int8_row(const float* x, int64_t head_dim, void* row) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < head_dim; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float scale = amax / 127.0f;
+    const float inv = scale != 0.0f ? 1.0f / scale : 0.0f;
+    int8_t* q = static_cast<int8_t*>(row);
+    for (int64_t i = 0; i < head_dim; ++i) q[i] = static_cast<int8_t>(std::round(x[i] * inv));
+    std::memcpy(q + head_dim, &scale, sizeof(float));
+}
+
+void dequantize_kv_int8_row(const void* row, int64_t head_dim, float* out) {
+    const int8_t* q = static_cast<const int8_t*>(row);
+    float scale;
+    std::memcpy(&scale, q + head_dim, sizeof(float));
+    for (int64_t i = 0; i < head_dim; ++i) out[i] = scale * float(q[i]);
 }
 
 }  // namespace olm

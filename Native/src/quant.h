@@ -81,4 +81,11 @@ bool dtype_has_q8_kernel(dtype type);
 // n floats (whole blocks of `type`, any quantized type) from its blocks.
 void dequantize_row(dtype type, const void* blocks, float* out, int64_t n);
 
+// One kv_int8 cache row (dtype.h's kv_row_bytes: head_dim int8, then the float32 scale) from
+// head_dim floats: scale = amax / 127, q = round-half-away(x · (1/scale)), Q8_0's rule over the
+// whole row, with the scale kept in float32 (the row is one token's head, not a 32-block).
+void quantize_kv_int8_row(const float* x, int64_t head_dim, void* row);
+// The head_dim values such a row stands for: scale · q.
+void dequantize_kv_int8_row(const void* row, int64_t head_dim, float* out);
+
 }  // namespace olm

@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "cpu/ops.h"
 #include "matrix.h"
+#include "quant.h"
 
 namespace olm_test {
 
@@ -53,22 +54,32 @@ inline stored_matrix make_matrix(olm::dtype type, int64_t rows, int64_t cols, ui
 
 // Two sequences over scattered blocks of 4 tokens — a 7-token prefill, and a 3-token chunk on top
 // of 7 cached tokens — with random queries, and their causal attention computed contiguously in
-// double precision. With round_to_bf16 the keys and values are BF16-rounded first, so a BF16
-// cache and the reference hold the same values. batch() points into the case: it is not copied.
+// double precision. The keys and values are first rounded to what a cache of kv_type holds (BF16
+// rounding; kv_int8: each (token, head) row quantized and dequantized), so the cache of that type
+// (cache_k / cache_v) and the reference hold the same values. batch() points into the case: it is
+// not copied.
 class paged_attention_case {
 public:
     static constexpr int32_t n_kv = 2, block = 4, n_blocks = 12, n_tokens = 10;
 
-    paged_attention_case(int32_t head_dim, int32_t group, bool round_to_bf16)
-        : hd(head_dim), n_heads(n_kv * group), kv_dim(int64_t(n_kv) * head_dim),
+    paged_attention_case(int32_t head_dim, int32_t group, olm::dtype kv_type)
+        : hd(head_dim), n_heads(n_kv * group), kv_dim(int64_t(n_kv) * head_dim), kv_type_(kv_type),
           k_cache(size_t(n_blocks * block * kv_dim)), v_cache(k_cache.size()),
-          k_cache16(k_cache.size()), v_cache16(k_cache.size()) {
+          k_cache16(k_cache.size()), v_cache16(k_cache.size()),
+          k_cache8(size_t(n_blocks * block * n_kv * olm::kv_row_bytes(olm::dtype::kv_int8, head_dim))), v_cache8(k_cache8.size()) {
+        std::vector<uint8_t> row(size_t(olm::kv_row_bytes(olm::dtype::kv_int8, head_dim)));
         for (int s = 0; s < 2; ++s) {
             keys_[s] = random_floats(size_t(seq_len_[s] * kv_dim), 20 + s);
             values_[s] = random_floats(size_t(seq_len_[s] * kv_dim), 30 + s);
-            if (round_to_bf16)
-                for (auto* vs : {&keys_[s], &values_[s]})
+            for (auto* vs : {&keys_[s], &values_[s]}) {
+                if (kv_type == olm::dtype::bf16)
                     for (float& v : *vs) v = olm::from_bf16(olm::to_bf16(v));
+                if (kv_type == olm::dtype::kv_int8)
+                    for (size_t r = 0; r < vs->size(); r += size_t(hd)) {
+                        olm::quantize_kv_int8_row(vs->data() + r, hd, row.data());
+                        olm::dequantize_kv_int8_row(row.data(), hd, vs->data() + r);
+                    }
+            }
             for (int32_t j = 0; j < seq_len_[s]; ++j) {
                 const int64_t slot = int64_t(block_indices_[block_indptr_[s] + j / block]) * block + j % block;
                 std::memcpy(&k_cache[size_t(slot * kv_dim)], &keys_[s][size_t(j * kv_dim)], size_t(kv_dim) * 4);
@@ -79,6 +90,12 @@ public:
         for (size_t i = 0; i < k_cache.size(); ++i) {
             k_cache16[i] = olm::to_bf16(k_cache[i]);
             v_cache16[i] = olm::to_bf16(v_cache[i]);
+        }
+        // Rows already on the int8 grid quantize back to the same values (to an ulp of their scale).
+        const size_t row_bytes = row.size();
+        for (size_t r = 0; r < k_cache.size() / size_t(hd); ++r) {
+            olm::quantize_kv_int8_row(&k_cache[r * size_t(hd)], hd, &k_cache8[r * row_bytes]);
+            olm::quantize_kv_int8_row(&v_cache[r * size_t(hd)], hd, &v_cache8[r * row_bytes]);
         }
         q = random_floats(size_t(n_tokens * n_heads * hd), 40);
     }
@@ -96,6 +113,10 @@ public:
         b.block_indices = block_indices_;
         return b;
     }
+
+    // The cache of the case's kv_type.
+    const void* cache_k() const { return cache(k_cache, k_cache16, k_cache8); }
+    const void* cache_v() const { return cache(v_cache, v_cache16, v_cache8); }
 
     // The sequence token row t belongs to.
     int seq_of(int32_t t) const { return t < query_start_[1] ? 0 : 1; }
@@ -129,11 +150,19 @@ public:
 
     const int32_t hd, n_heads;
     const int64_t kv_dim;
+    const olm::dtype kv_type_;
     std::vector<float> k_cache, v_cache;        // [n_blocks * block * kv_dim]
     std::vector<uint16_t> k_cache16, v_cache16;  // the same, BF16
+    std::vector<uint8_t> k_cache8, v_cache8;     // the same, kv_int8 rows
     std::vector<float> q;                       // [n_tokens * n_heads * hd]
 
 private:
+    const void* cache(const std::vector<float>& f32, const std::vector<uint16_t>& bf16, const std::vector<uint8_t>& int8) const {
+        if (kv_type_ == olm::dtype::bf16) return bf16.data();
+        if (kv_type_ == olm::dtype::kv_int8) return int8.data();
+        return f32.data();
+    }
+
     const int32_t seq_len_[2] = {7, 10};
     const int32_t new_tokens_[2] = {7, 3};
     const int32_t query_start_[3] = {0, 7, 10};

@@ -151,11 +151,33 @@ TEST(Avx512Kernels, PagedAttentionMatchesTheContiguousReference) {
     for (const int32_t hd : {64, 128})
         for (const int32_t group : {1, 3, 8}) {
             ASSERT_TRUE(olm::paged_attention_avx512_supports(2 * group, 2, hd));
-            const olm_test::paged_attention_case c(hd, group, /*round_to_bf16=*/false);
+            const olm_test::paged_attention_case c(hd, group, dtype::f32);
             const olm::batch_view b = c.batch();
             std::vector<float> out(c.q.size(), NAN);
             olm::paged_attention_avx512(pool, b, c.q.data(), c.k_cache.data(), c.v_cache.data(), out.data(), c.n_heads, c.n_kv,
                                         hd, c.block);
+            const std::vector<double> ref = c.reference();
+            for (size_t i = 0; i < ref.size(); ++i) {
+                const int32_t t = int32_t(i / size_t(c.n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(c.n_heads));
+                ASSERT_NEAR(out[i], ref[i], 1e-5)
+                    << "head_dim " << hd << " group " << group << " seq " << c.seq_of(t) << " token " << t << " head " << h;
+            }
+        }
+}
+
+// The same over a kv_int8 cache: the kernel widens the int8 values in registers; the reference is
+// the double-precision attention over the dequantized rows, so only float rounding separates them.
+TEST(Avx512Kernels, Int8PagedAttentionMatchesTheDequantizedReference) {
+    REQUIRE_AVX512();
+    olm::thread_pool pool(2);
+    for (const int32_t hd : {64, 128})
+        for (const int32_t group : {1, 3, 8}) {
+            ASSERT_TRUE(olm::paged_attention_int8_avx512_supports(2 * group, 2, hd));
+            const olm_test::paged_attention_case c(hd, group, dtype::kv_int8);
+            const olm::batch_view b = c.batch();
+            std::vector<float> out(c.q.size(), NAN);
+            olm::paged_attention_int8_avx512(pool, b, c.q.data(), c.cache_k(), c.cache_v(), out.data(), c.n_heads, c.n_kv, hd,
+                                             c.block);
             const std::vector<double> ref = c.reference();
             for (size_t i = 0; i < ref.size(); ++i) {
                 const int32_t t = int32_t(i / size_t(c.n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(c.n_heads));

@@ -165,22 +165,26 @@ TEST(ElementwiseTest, SiluMulMatchesReference) {
 // Paged attention over a shuffled block table equals causal attention over contiguous K/V.
 class AttentionTest : public ::testing::TestWithParam<std::tuple<int32_t, int32_t, dtype>> {};
 
-// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it (F32 cache), else the grouped
-// AVX2 one; 16 and 24 the generic one. A BF16 cache holds the BF16-rounded keys and values, and
-// the reference uses the same rounded values.
+// head_dim 64 and 128 take the AVX-512 kernel where the CPU has it (F32 and int8 caches), else
+// the grouped AVX2 one (also called directly); 16 and 24 the generic one. A BF16 or int8 cache
+// holds the rounded or quantized keys and values, and the reference uses the same values, so the
+// int8 kernels are held to float rounding (1e-5) over the dequantized cache.
 TEST_P(AttentionTest, PagedMatchesContiguousReference) {
     const auto [hd, group, kv_type] = GetParam();
-    const olm_test::paged_attention_case c(hd, group, kv_type == dtype::bf16);
+    const olm_test::paged_attention_case c(hd, group, kv_type);
     const int32_t n_heads = c.n_heads, n_kv = c.n_kv, block = c.block;
     olm::thread_pool pool(2);
     const olm::batch_view b = c.batch();
     const auto& q = c.q;
     // What paged_attention picks for this CPU, and the AVX2 kernel on its own (inline and pooled).
     std::vector<std::vector<float>> outs(1, std::vector<float>(q.size()));
-    const void* kc = kv_type == dtype::bf16 ? static_cast<const void*>(c.k_cache16.data()) : c.k_cache.data();
-    const void* vc = kv_type == dtype::bf16 ? static_cast<const void*>(c.v_cache16.data()) : c.v_cache.data();
+    const void* kc = c.cache_k();
+    const void* vc = c.cache_v();
     olm::paged_attention(pool, b, q.data(), kc, vc, outs[0].data(), n_heads, n_kv, hd, block, kv_type);
-    if (olm::paged_attention_avx2_supports(n_heads, n_kv, hd)) {
+    if (kv_type == dtype::kv_int8 && olm::paged_attention_int8_avx2_supports(n_heads, n_kv, hd)) {
+        outs.emplace_back(q.size());
+        olm::paged_attention_int8_avx2(pool, b, q.data(), kc, vc, outs.back().data(), n_heads, n_kv, hd, block);
+    } else if (olm::paged_attention_avx2_supports(n_heads, n_kv, hd)) {
         for (const int64_t inline_below : {int64_t(0), int64_t(1) << 40}) {
             outs.emplace_back(q.size());
             olm::paged_attention_avx2(pool, b, q.data(), kc, vc, outs.back().data(), n_heads, n_kv, hd, block, kv_type,
@@ -198,7 +202,7 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
 
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
                          ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3, 8),
-                                            ::testing::Values(dtype::f32, dtype::bf16)));
+                                            ::testing::Values(dtype::f32, dtype::bf16, dtype::kv_int8)));
 
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
     olm::thread_pool pool(3);

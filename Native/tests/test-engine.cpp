@@ -26,10 +26,19 @@ struct result {
     int32_t num_cached_tokens = -1;
 };
 
+// The KV cache type of the running EngineKv test (its parameter): 0 = the model's (F32 here).
+int32_t kv_cache_dtype = 0;
+
+// Bytes of n blocks of 4 tokens in the running test's KV cache type.
+int64_t kv_blocks_bytes(int64_t n) {
+    return n * olm::kv_storage::bytes_per_block(tiny_model(), 4, tiny_model().kv_type(kv_cache_dtype));
+}
+
 olm::engine_params small_params() {
     olm::engine_params p;
     p.block_size_tokens = 4;
-    p.kv_cache_bytes = 256 * olm::kv_storage::bytes_per_block(tiny_model(), 4);
+    p.kv_cache_dtype = kv_cache_dtype;
+    p.kv_cache_bytes = kv_blocks_bytes(256);
     p.max_batched_tokens = 256;
     p.max_running_requests = 16;
     p.record_logits = true;
@@ -93,9 +102,18 @@ void expect_same(const result& a, const result& b, const char* what, float tol =
     EXPECT_LE(worst, tol) << what << ": largest logit difference";
 }
 
+// The serving-core tests run once per KV cache type: the model's (F32), BF16 and INT8. The type
+// must change nothing about batching, chunking, prefix caching, preemption, aborts or events;
+// each test compares runs over the same cache type, so they hold to the same tolerances.
+class EngineKv : public ::testing::TestWithParam<int32_t> {
+protected:
+    void SetUp() override { kv_cache_dtype = GetParam(); }
+    void TearDown() override { kv_cache_dtype = 0; }
+};
+
 }  // namespace
 
-TEST(Engine, ConcurrentRequestsEqualEachRunAlone) {
+TEST_P(EngineKv, ConcurrentRequestsEqualEachRunAlone) {
     std::vector<std::vector<int32_t>> prompts;
     for (int i = 0; i < 6; i++) prompts.push_back(prompt_of(5 + 9 * i, i));
     std::vector<result> alone;
@@ -120,7 +138,7 @@ TEST(Engine, ConcurrentRequestsEqualEachRunAlone) {
     EXPECT_EQ(e.stats().n_blocks_used, 0);
 }
 
-TEST(Engine, ChunkedPrefillEqualsOneShotPrefill) {
+TEST_P(EngineKv, ChunkedPrefillEqualsOneShotPrefill) {
     auto prompt = prompt_of(61, 3);
     result whole = run_alone(prompt, greedy(6));
     olm::engine_params p = small_params();
@@ -129,7 +147,7 @@ TEST(Engine, ChunkedPrefillEqualsOneShotPrefill) {
     expect_same(chunked, whole, "chunked vs whole");
 }
 
-TEST(Engine, PrefixHitReusesBlocksWithTheSameLogits) {
+TEST_P(EngineKv, PrefixHitReusesBlocksWithTheSameLogits) {
     auto prompt = prompt_of(42, 5);
     result cold = run_alone(prompt, greedy(5));
     olm::engine e(tiny_model(), small_params());
@@ -153,7 +171,7 @@ TEST(Engine, PrefixHitReusesBlocksWithTheSameLogits) {
     expect_same(c[third], run_alone(longer, greedy(2)), "hit on generated blocks vs cold");
 }
 
-TEST(Engine, SaltIsolatesTheCache) {
+TEST_P(EngineKv, SaltIsolatesTheCache) {
     auto prompt = prompt_of(33, 8);
     olm::engine e(tiny_model(), small_params());
     e.add_request(prompt, greedy(1), "tenant-a", 0);
@@ -166,9 +184,9 @@ TEST(Engine, SaltIsolatesTheCache) {
     EXPECT_EQ(c[same].num_cached_tokens, 32);
 }
 
-TEST(Engine, TooSmallKvBudgetPreemptsAndStillMatchesRunsAlone) {
+TEST_P(EngineKv, TooSmallKvBudgetPreemptsAndStillMatchesRunsAlone) {
     olm::engine_params p = small_params();
-    p.kv_cache_bytes = 24 * olm::kv_storage::bytes_per_block(tiny_model(), 4);  // 96 token slots
+    p.kv_cache_bytes = kv_blocks_bytes(24);  // 96 token slots
     p.enable_prefix_caching = false;
     std::vector<std::vector<int32_t>> prompts;
     for (int i = 0; i < 4; i++) prompts.push_back(prompt_of(14 + 3 * i, 20 + i));
@@ -186,9 +204,9 @@ TEST(Engine, TooSmallKvBudgetPreemptsAndStillMatchesRunsAlone) {
     EXPECT_EQ(e.stats().n_blocks_used, 0);
 }
 
-TEST(Engine, PreemptionWithPrefixCachingRecomputesFromCachedBlocks) {
+TEST_P(EngineKv, PreemptionWithPrefixCachingRecomputesFromCachedBlocks) {
     olm::engine_params p = small_params();
-    p.kv_cache_bytes = 24 * olm::kv_storage::bytes_per_block(tiny_model(), 4);
+    p.kv_cache_bytes = kv_blocks_bytes(24);
     std::vector<std::vector<int32_t>> prompts;
     for (int i = 0; i < 4; i++) prompts.push_back(prompt_of(14 + 3 * i, 20 + i));
     olm::engine e(tiny_model(), p);
@@ -203,7 +221,7 @@ TEST(Engine, PreemptionWithPrefixCachingRecomputesFromCachedBlocks) {
     EXPECT_EQ(e.stats().n_blocks_used, 0);
 }
 
-TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
+TEST_P(EngineKv, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
     olm::engine_params p = small_params();
     p.max_batched_tokens = 8;
     olm::engine e(tiny_model(), p);
@@ -247,7 +265,7 @@ TEST(Engine, AbortMidPrefillAndMidDecodeFreesBlocksAndOthersContinue) {
     EXPECT_EQ(e.stats().n_running, 0);
 }
 
-TEST(Engine, SeededSamplingIgnoresBatchComposition) {
+TEST_P(EngineKv, SeededSamplingIgnoresBatchComposition) {
     olm::sampling_params s;
     s.temperature = 0.9f;
     s.top_p = 0.95f;
@@ -272,7 +290,7 @@ TEST(Engine, SeededSamplingIgnoresBatchComposition) {
     EXPECT_NE(run_alone(prompt, other).tokens, alone.tokens);
 }
 
-TEST(Engine, StopTokensEosAndLogprobs) {
+TEST_P(EngineKv, StopTokensEosAndLogprobs) {
     auto prompt = prompt_of(12, 6);
     result free_run = run_alone(prompt, greedy(8));
     olm::sampling_params s = greedy(8);
@@ -298,7 +316,7 @@ TEST(Engine, StopTokensEosAndLogprobs) {
     EXPECT_GE(o.top_logprobs[0].logprob, o.top_logprobs[3].logprob);
 }
 
-TEST(Engine, ReportsStoredBlocksWithTheSharedHashes) {
+TEST_P(EngineKv, ReportsStoredBlocksWithTheSharedHashes) {
     auto prompt = prompt_of(13, 2);
     olm::engine e(tiny_model(), small_params());
     std::vector<olm::kv_event> events;
@@ -318,7 +336,7 @@ TEST(Engine, ReportsStoredBlocksWithTheSharedHashes) {
     EXPECT_EQ(after[0].kind, olm::kv_event_kind::all_blocks_cleared);
 }
 
-TEST(Engine, BadInputGetsAClearStatusAndTheEngineKeepsServing) {
+TEST_P(EngineKv, BadInputGetsAClearStatusAndTheEngineKeepsServing) {
     olm::engine_params p = small_params();
     p.max_model_len = 64;
     olm::engine e(tiny_model(), p);
@@ -459,3 +477,8 @@ TEST(Engine, CudaBackendUnavailableIsAClearError) {
         EXPECT_EQ(e.status(), ORLEANSLLM_ERR_INVALID_ARGUMENT);
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(KvCacheTypes, EngineKv, ::testing::Values(0, ORLEANSLLM_DTYPE_BF16, ORLEANSLLM_DTYPE_KV_INT8),
+                         [](const ::testing::TestParamInfo<int32_t>& info) {
+                             return info.param == 0 ? std::string("ModelDefault") : olm::dtype_name(olm::dtype(info.param));
+                         });

@@ -15,14 +15,17 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(48, Unsafe.SizeOf<EngineParams>());
         Assert.Equal(32, (int)Marshal.OffsetOf<EngineParams>(nameof(EngineParams.Backend)));
         Assert.Equal(40, (int)Marshal.OffsetOf<EngineParams>(nameof(EngineParams.GpuMemoryFraction)));
+        Assert.Equal(44, (int)Marshal.OffsetOf<EngineParams>(nameof(EngineParams.KvCacheDtype)));
         Assert.Equal(64, Unsafe.SizeOf<SamplingParams>());
         Assert.Equal(56, Unsafe.SizeOf<RequestOutput>());
         Assert.Equal(40, Unsafe.SizeOf<KvEventNative>());
         Assert.Equal(32, Unsafe.SizeOf<StepOutput>());
         Assert.Equal(88, Unsafe.SizeOf<EngineStatsNative>());
-        Assert.Equal(4, Unsafe.SizeOf<ContextParams>());
-        Assert.Equal(12, Unsafe.SizeOf<ModelParams>());
+        Assert.Equal(8, Unsafe.SizeOf<ContextParams>());
+        Assert.Equal(4, (int)Marshal.OffsetOf<ContextParams>(nameof(ContextParams.KvCacheDtype)));
+        Assert.Equal(16, Unsafe.SizeOf<ModelParams>());
         Assert.Equal(8, (int)Marshal.OffsetOf<ModelParams>(nameof(ModelParams.WeightType)));
+        Assert.Equal(12, (int)Marshal.OffsetOf<ModelParams>(nameof(ModelParams.KvCacheDtype)));
         Assert.Equal(48, Unsafe.SizeOf<ReadBandwidthNative>());
         Assert.Equal(24, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.BufferBytes)));
         Assert.Equal(40, (int)Marshal.OffsetOf<ReadBandwidthNative>(nameof(ReadBandwidthNative.NThreads)));
@@ -37,6 +40,7 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(0, model.NThreads);
         Assert.Equal(0, model.UseMmap);
         Assert.Equal(0, model.WeightType);
+        Assert.Equal(0, model.KvCacheDtype);
         var engine = NativeMethods.EngineDefaultParams();
         Assert.Equal(16, engine.BlockSizeTokens);
         Assert.Equal(1L << 30, engine.KvCacheBytes);
@@ -44,11 +48,13 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(0, engine.Backend);
         Assert.Equal(0, engine.DeviceIndex);
         Assert.Equal(0.9f, engine.GpuMemoryFraction);
+        Assert.Equal(0, engine.KvCacheDtype);
         var sampling = NativeMethods.SamplingDefaultParams();
         Assert.Equal(1.0f, sampling.Temperature);
         Assert.Equal(-1, sampling.Seed);
         Assert.Equal(16, sampling.MaxTokens);
         Assert.Equal(0, NativeMethods.ContextDefaultParams().NCtx);
+        Assert.Equal(0, NativeMethods.ContextDefaultParams().KvCacheDtype);
     }
 
     // The records take their defaults from the native *_default_params (a copy of the literals
@@ -68,6 +74,7 @@ public sealed class EngineStructLayoutTests
         Assert.Equal(EngineBackend.Cpu, options.Backend);
         Assert.Equal(engine.DeviceIndex, options.DeviceIndex);
         Assert.Equal(engine.GpuMemoryFraction, options.GpuMemoryFraction);
+        Assert.Equal(KvCacheType.ModelDefault, options.KvCacheType);
 
         var sampling = NativeMethods.SamplingDefaultParams();
         var s = new SamplingOptions();

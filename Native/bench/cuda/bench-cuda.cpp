@@ -255,7 +255,7 @@ json compare_hf_logits(const std::string& dir) {
                 std::vector<int32_t> table(static_cast<size_t>(n_blocks));
                 for (int32_t b = 0; b < n_blocks; ++b) table[size_t(b)] = n_blocks - 1 - b;  // not the identity
                 gpu = olm::make_cuda_backend(*m, p);  // fresh caches per prompt
-                cpu = olm::make_cpu_backend(*m, *m->pool);
+                cpu = olm::make_cpu_backend(*m, *m->pool, m->kv_type());
                 gpu->allocate_kv(n_blocks, bs);
                 cpu->allocate_kv(n_blocks, bs);
                 olm::batch_builder batch(bs);

@@ -21,30 +21,6 @@ namespace {
 constexpr int32_t kQueryChunk = 8;
 constexpr int32_t kMaxGroup = 8;
 
-// Softmax of s[0, n) in place.
-void softmax(float* s, int32_t n) {
-    __m256 mx = _mm256_set1_ps(-INFINITY);
-    int32_t j = 0;
-    for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
-    float m = hmax(mx);
-    for (; j < n; ++j) m = std::max(m, s[j]);
-    const __m256 mv = _mm256_set1_ps(m);
-    __m256 sum = _mm256_setzero_ps();
-    for (j = 0; j + 8 <= n; j += 8) {
-        const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
-        _mm256_storeu_ps(s + j, e);
-        sum = _mm256_add_ps(sum, e);
-    }
-    float total = hsum(sum);
-    for (; j < n; ++j) {
-        s[j] = std::exp(s[j] - m);
-        total += s[j];
-    }
-    const __m256 inv = _mm256_set1_ps(1.0f / total);
-    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
-    for (; j < n; ++j) s[j] *= 1.0f / total;
-}
-
 // Per-thread scratch of one task.
 struct scratch {
     std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "batch.h"
@@ -24,13 +25,39 @@ inline void axpy(float* out, const float* v, float p, int32_t n) {
     for (; i < n; ++i) out[i] += p * v[i];
 }
 
-// The K/V row starting `element` elements into a cache, as float32: the row itself for an
-// F32 cache, else converted into `scratch`.
-const float* kv_row(const void* cache, dtype type, int64_t element, int32_t n, float* scratch) {
-    if (type == dtype::f32) return static_cast<const float*>(cache) + element;
-    const uint16_t* src = static_cast<const uint16_t*>(cache) + element;
+// The K/V row `row` (slot · n_kv_heads + KV head) of an F32 or BF16 cache, as float32: the row
+// itself for an F32 cache, else converted into `scratch`.
+const float* kv_row(const void* cache, dtype type, int64_t row, int32_t n, float* scratch) {
+    if (type == dtype::f32) return static_cast<const float*>(cache) + row * n;
+    const uint16_t* src = static_cast<const uint16_t*>(cache) + row * n;
     for (int32_t i = 0; i < n; ++i) scratch[i] = from_bf16(src[i]);
     return scratch;
+}
+
+// A kv_int8 row (dtype.h): its values and its scale.
+struct int8_row {
+    const int8_t* values;
+    float scale;
+};
+
+int8_row kv_int8_row(const void* cache, int64_t row, int32_t head_dim) {
+    const uint8_t* r = static_cast<const uint8_t*>(cache) + row * kv_row_bytes(dtype::kv_int8, head_dim);
+    int8_row out{reinterpret_cast<const int8_t*>(r), 0.0f};
+    std::memcpy(&out.scale, r + head_dim, sizeof(float));
+    return out;
+}
+
+// q · (scale · k), dequantizing as it goes.
+float dot_int8(const float* q, int8_row k, int32_t n) {
+    float acc = 0.0f;
+    for (int32_t i = 0; i < n; ++i) acc += q[i] * float(k.values[i]);
+    return acc * k.scale;
+}
+
+// out[d] += p · scale · v[d]
+void axpy_int8(float* out, int8_row v, float p, int32_t n) {
+    const float ps = p * v.scale;
+    for (int32_t i = 0; i < n; ++i) out[i] += ps * float(v.values[i]);
 }
 
 }  // namespace
@@ -38,6 +65,16 @@ const float* kv_row(const void* cache, dtype type, int64_t element, int32_t n, f
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                      const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size, dtype kv_type) {
+    if (kv_type == dtype::kv_int8) {
+        if (cpu_has_avx512() && paged_attention_int8_avx512_supports(n_heads, n_kv_heads, head_dim)) {
+            paged_attention_int8_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+            return;
+        }
+        if (paged_attention_int8_avx2_supports(n_heads, n_kv_heads, head_dim)) {
+            paged_attention_int8_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
+            return;
+        }
+    }
     if (cpu_has_avx512() && kv_type == dtype::f32 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
         paged_attention_avx512(pool, batch, q, static_cast<const float*>(k_cache), static_cast<const float*>(v_cache), out,
                                n_heads, n_kv_heads, head_dim, block_size);
@@ -58,7 +95,6 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
     }
     const int32_t group = n_heads / n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    const int64_t token_stride = int64_t(n_kv_heads) * head_dim;  // elements between consecutive slots
 
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& tk = tasks[static_cast<size_t>(i)];
@@ -74,8 +110,10 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
             float max_score = -INFINITY;
             for (int32_t j = 0; j < n_keys; ++j) {
                 const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
-                const float* key = kv_row(k_cache, kv_type, slot * token_stride + int64_t(kvh) * head_dim, head_dim, row.data());
-                const float sc = dot(qv, key, head_dim) * scale;
+                const int64_t r = slot * n_kv_heads + kvh;
+                const float sc = (kv_type == dtype::kv_int8 ? dot_int8(qv, kv_int8_row(k_cache, r, head_dim), head_dim)
+                                                            : dot(qv, kv_row(k_cache, kv_type, r, head_dim, row.data()), head_dim)) *
+                                 scale;
                 scores[static_cast<size_t>(j)] = sc;
                 max_score = std::max(max_score, sc);
             }
@@ -90,8 +128,13 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
             const float inv_sum = 1.0f / sum;
             for (int32_t j = 0; j < n_keys; ++j) {
                 const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
-                const float* value = kv_row(v_cache, kv_type, slot * token_stride + int64_t(kvh) * head_dim, head_dim, row.data());
-                axpy(o, value, scores[static_cast<size_t>(j)] * inv_sum, head_dim);
+                const int64_t r = slot * n_kv_heads + kvh;
+                const float p = scores[static_cast<size_t>(j)] * inv_sum;
+                if (kv_type == dtype::kv_int8) {
+                    axpy_int8(o, kv_int8_row(v_cache, r, head_dim), p, head_dim);
+                } else {
+                    axpy(o, kv_row(v_cache, kv_type, r, head_dim, row.data()), p, head_dim);
+                }
             }
         }
     });

@@ -1,8 +1,10 @@
-// avx2-math.h: small AVX2 helpers shared by the CPU kernels (horizontal reductions, exp).
+// avx2-math.h: small AVX2 helpers shared by the CPU kernels (horizontal reductions, exp, softmax).
 #pragma once
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace olm {
@@ -53,6 +55,30 @@ inline __m256 exp_ps(__m256 x) {
     // 2^i: i in [-126, 0] here, added to the exponent field.
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(i), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// Softmax of s[0, n) in place.
+inline void softmax(float* s, int32_t n) {
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    int32_t j = 0;
+    for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
+    float m = hmax(mx);
+    for (; j < n; ++j) m = std::max(m, s[j]);
+    const __m256 mv = _mm256_set1_ps(m);
+    __m256 sum = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+        const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
+        _mm256_storeu_ps(s + j, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    float total = hsum(sum);
+    for (; j < n; ++j) {
+        s[j] = std::exp(s[j] - m);
+        total += s[j];
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / total);
+    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
+    for (; j < n; ++j) s[j] *= 1.0f / total;
 }
 
 // silu(g) = g · sigmoid(g) for 8 floats, through exp(-|g|) so nothing overflows:

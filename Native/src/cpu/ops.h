@@ -44,7 +44,8 @@ void add_inplace(float* x, const float* y, int64_t n);
 
 // Causal attention of each batch token over its sequence's paged context.
 // q: [n_tokens, n_heads, head_dim]; k_cache/v_cache: [n_blocks, block_size, n_kv_heads, head_dim]
-// elements of kv_type (F32 or BF16); out: [n_tokens, n_heads, head_dim].
+// rows of kv_type (F32, BF16 or kv_int8: dtype.h's kv_row_bytes); out: [n_tokens, n_heads, head_dim].
+// kv_int8 rows are dequantized in registers by every path (AVX-512, AVX2, the generic one).
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                      const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size, dtype kv_type = dtype::f32);
@@ -62,5 +63,17 @@ bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_
 void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
                             const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                             int32_t block_size);
+
+// kv_int8 caches (rows of head_dim int8 and a float32 scale), head_dim 64 or 128 and GQA groups
+// up to 8: the values are widened to float in registers, next to the FMAs that use them, and the
+// row's scale is applied once per score (K) and folded into the probability (V).
+bool paged_attention_int8_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void paged_attention_int8_avx2(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                               const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                               int32_t block_size);
+bool paged_attention_int8_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void paged_attention_int8_avx512(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                                 const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                                 int32_t block_size);
 
 }  // namespace olm

@@ -70,7 +70,7 @@ TEST(CudaBackend, LogitsMatchCpuOnTinyModels) {
     for (const named_config& nc : tiny_configs()) {
         auto m = olm::testing::make_random_model(nc.config, 7, 2);
         const int32_t vocab = nc.config.vocab_size, bs = 16, n_blocks = 64;
-        auto cpu = olm::make_cpu_backend(*m, *m->pool);
+        auto cpu = olm::make_cpu_backend(*m, *m->pool, m->kv_type());
         olm::cuda_backend_params p;
         p.max_batched_tokens = 256;
         auto gpu = olm::make_cuda_backend(*m, p);
@@ -130,7 +130,7 @@ TEST(CudaBackend, DecodeGraphsMatchEagerStepsAndCpu) {
         std::vector<std::unique_ptr<olm::forward_backend>> backends;
         backends.push_back(olm::make_cuda_backend(*m, graphs));
         backends.push_back(olm::make_cuda_backend(*m, eager));
-        backends.push_back(olm::make_cpu_backend(*m, *m->pool));
+        backends.push_back(olm::make_cpu_backend(*m, *m->pool, m->kv_type()));
         for (auto& b : backends) b->allocate_kv(64, bs);
         // Three sequences of different lengths, their own blocks.
         std::vector<std::vector<int32_t>> seqs = {std::vector<int32_t>(20), std::vector<int32_t>(33), std::vector<int32_t>(7)};
