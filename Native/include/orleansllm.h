@@ -79,7 +79,9 @@ typedef struct orleansllm_model_params {
     int32_t use_mmap;
     // 0 (default): the weights as stored. ORLEANSLLM_DTYPE_Q8_0 / ORLEANSLLM_DTYPE_Q4_0: every
     // matrix whose rows are whole 32-element blocks is quantized at load (docs/QUANTIZATION.md;
-    // already quantized GGUF tensors stay as they are). Any other value is INVALID_ARGUMENT.
+    // already quantized GGUF tensors stay as they are). ORLEANSLLM_WEIGHTS_Q4_K_M: each matrix to
+    // its type in llama.cpp's Q4_K_M mixture (orleansllm_q4_k_m_tensor_type). Any other value is
+    // INVALID_ARGUMENT.
     int32_t weight_type;
     // KV cache element type of the contexts and engines over this model that name none (their
     // kv_cache_dtype 0): 0 (default) = BF16 for BF16 and quantized weights, F32 for F32 and F16
@@ -94,7 +96,8 @@ typedef struct orleansllm_model_params {
 #define ORLEANSLLM_DTYPE_BF16 2
 #define ORLEANSLLM_DTYPE_Q8_0 3  // GGUF Q8_0: blocks of 32, fp16 scale + 32 int8 (34 bytes)
 #define ORLEANSLLM_DTYPE_Q4_0 4  // GGUF Q4_0: blocks of 32, fp16 scale + 16 bytes of nibbles (18 bytes)
-// Read from GGUF files only (llama.cpp's Q4_K_M files hold them): no quantizer, no load-time target.
+// The types of llama.cpp's Q4_K_M files (GGUF layouts, docs/QUANTIZATION.md); orleansllm_quantize
+// writes all but Q5_1 (read from GGUF files only).
 #define ORLEANSLLM_DTYPE_Q5_0 5
 #define ORLEANSLLM_DTYPE_Q5_1 6
 #define ORLEANSLLM_DTYPE_Q4_K 7
@@ -102,6 +105,9 @@ typedef struct orleansllm_model_params {
 // KV cache only (kv_cache_dtype): per (token, KV head) head_dim int8 values and a float32 scale
 // (amax / 127): head_dim + 4 bytes instead of BF16's 2 x head_dim (docs/QUANTIZATION.md).
 #define ORLEANSLLM_DTYPE_KV_INT8 9
+// orleansllm_model_params.weight_type only: llama.cpp's Q4_K_M mixture (its llama_ftype number),
+// a type per matrix rather than one dtype.
+#define ORLEANSLLM_WEIGHTS_Q4_K_M 15
 
 typedef struct orleansllm_model_info {
     int32_t vocab_size;
@@ -137,12 +143,26 @@ ORLEANSLLM_API int32_t orleansllm_model_get_info(const orleansllm_model* model,
                                                  orleansllm_model_info* out_info);
 
 // The engine's quantizer (the one model loading uses), for converters: quantizes `n_rows` rows of
-// `n_cols` floats (`x`, row-major) to `type` (ORLEANSLLM_DTYPE_Q8_0 or _Q4_0) into `out`, which
-// holds `out_bytes` bytes. Output is GGUF's block layout, bit for bit what llama.cpp's reference
-// quantizer writes. INVALID_ARGUMENT when the type is not quantized, n_cols is not a multiple of
-// 32, or out_bytes is less than orleansllm_quantized_bytes(type, n_rows, n_cols). Thread-safe.
+// `n_cols` floats (`x`, row-major) to `type` (ORLEANSLLM_DTYPE_Q8_0, _Q4_0, _Q5_0, _Q4_K or _Q6_K)
+// into `out`, which holds `out_bytes` bytes. Output is GGUF's block layout, following the rules of
+// llama.cpp's reference quantizer (Q8_0 / Q4_0 bit for bit). INVALID_ARGUMENT when the type has no
+// quantizer, n_cols is not a multiple of its block (32; 256 for the K types), or out_bytes is less
+// than orleansllm_quantized_bytes(type, n_rows, n_cols). Thread-safe.
 ORLEANSLLM_API int32_t orleansllm_quantize(int32_t type, const float* x, int64_t n_rows, int64_t n_cols, void* out,
                                            int64_t out_bytes);
+
+// Decodes `n_rows` rows of `n_cols` elements of quantized `type` (any ORLEANSLLM_DTYPE_Q*, GGUF's
+// layout) from `blocks` into `out` (n_rows × n_cols floats), for tests and tools that measure
+// quantization error. INVALID_ARGUMENT when the type is not quantized or n_cols is not whole blocks.
+ORLEANSLLM_API int32_t orleansllm_dequantize(int32_t type, const void* blocks, int64_t n_rows, int64_t n_cols, float* out);
+
+// The type llama.cpp's Q4_K_M mixture gives the GGUF tensor `gguf_name` (a matrix with rows of
+// `n_cols` elements, in a model of `n_layers` layers whose LM head is the embedding when
+// `tied_embeddings` is nonzero): an ORLEANSLLM_DTYPE_* (Q4_K, Q6_K, or the fallbacks Q5_0 / Q8_0
+// for rows that are not whole 256-blocks), 0 for "keep as stored" (rows not whole 32-blocks),
+// -1 for a NULL name or a count that is not positive. docs/QUANTIZATION.md states the rule.
+ORLEANSLLM_API int32_t orleansllm_q4_k_m_tensor_type(const char* gguf_name, int64_t n_cols, int32_t n_layers,
+                                                     int32_t tied_embeddings);
 
 // Bytes that n_rows × n_cols elements of `type` take; -1 when `type` is unknown or n_cols is not
 // a multiple of its block.

@@ -63,14 +63,15 @@ int32_t orleansllm_model_load(const char* path, orleansllm_model_params params, 
         require(path != nullptr && out_model != nullptr, "path and out_model must not be NULL");
         require(params.n_threads >= 0 && params.n_threads <= kMaxThreads, "n_threads must be in [0, 256]");
         require(params.use_mmap == 0 || params.use_mmap == 1, "use_mmap must be 0 or 1");
-        require(params.weight_type == 0 || params.weight_type == ORLEANSLLM_DTYPE_Q8_0 || params.weight_type == ORLEANSLLM_DTYPE_Q4_0,
-                "weight_type must be 0 (as stored), ORLEANSLLM_DTYPE_Q8_0 or ORLEANSLLM_DTYPE_Q4_0, not " +
+        require(params.weight_type == 0 || params.weight_type == ORLEANSLLM_DTYPE_Q8_0 || params.weight_type == ORLEANSLLM_DTYPE_Q4_0 ||
+                    params.weight_type == ORLEANSLLM_WEIGHTS_Q4_K_M,
+                "weight_type must be 0 (as stored), ORLEANSLLM_DTYPE_Q8_0, ORLEANSLLM_DTYPE_Q4_0 or ORLEANSLLM_WEIGHTS_Q4_K_M, not " +
                     std::to_string(params.weight_type));
         *out_model = nullptr;
         auto m = std::make_unique<orleansllm_model>();
         m->impl = olm::load_model(path, params.n_threads,
                                   params.use_mmap != 0 ? olm::weight_memory::mmap : olm::weight_memory::huge_pages,
-                                  static_cast<olm::dtype>(params.weight_type));
+                                  static_cast<olm::weight_scheme>(params.weight_type));
         m->impl->kv_cache_dtype = params.kv_cache_dtype;
         m->impl->kv_type();  // refuses an unsupported value now rather than at the first context
         *out_model = m.release();
@@ -87,14 +88,32 @@ int64_t orleansllm_quantized_bytes(int32_t type, int64_t n_rows, int64_t n_cols)
 int32_t orleansllm_quantize(int32_t type, const float* x, int64_t n_rows, int64_t n_cols, void* out, int64_t out_bytes) {
     return olm::guard([&] {
         require(x != nullptr && out != nullptr, "x and out must not be NULL");
-        require(type == ORLEANSLLM_DTYPE_Q8_0 || type == ORLEANSLLM_DTYPE_Q4_0,
-                "type must be ORLEANSLLM_DTYPE_Q8_0 or ORLEANSLLM_DTYPE_Q4_0, not " + std::to_string(type));
-        require(n_rows >= 0 && n_cols >= 0 && n_cols % olm::kQuantBlock == 0,
-                "n_cols must be a multiple of 32 (got " + std::to_string(n_cols) + ")");
+        require(type >= ORLEANSLLM_DTYPE_F32 && type <= ORLEANSLLM_DTYPE_Q6_K && olm::dtype_has_quantizer(static_cast<olm::dtype>(type)),
+                "type must be ORLEANSLLM_DTYPE_Q8_0, _Q4_0, _Q5_0, _Q4_K or _Q6_K, not " + std::to_string(type));
+        const int64_t block = olm::dtype_block_elements(static_cast<olm::dtype>(type));
+        require(n_rows >= 0 && n_cols >= 0 && n_cols % block == 0,
+                "n_cols must be a multiple of " + std::to_string(block) + " (got " + std::to_string(n_cols) + ")");
         const int64_t need = orleansllm_quantized_bytes(type, n_rows, n_cols);
         require(out_bytes >= need, "out_bytes " + std::to_string(out_bytes) + " is less than the " + std::to_string(need) + " needed");
         olm::quantize_row(static_cast<olm::dtype>(type), x, out, n_rows * n_cols);
     });
+}
+
+int32_t orleansllm_dequantize(int32_t type, const void* blocks, int64_t n_rows, int64_t n_cols, float* out) {
+    return olm::guard([&] {
+        require(blocks != nullptr && out != nullptr, "blocks and out must not be NULL");
+        require(type >= ORLEANSLLM_DTYPE_Q8_0 && type <= ORLEANSLLM_DTYPE_Q6_K, "type must be a quantized ORLEANSLLM_DTYPE_*, not " + std::to_string(type));
+        const auto t = static_cast<olm::dtype>(type);
+        require(n_rows >= 0 && n_cols >= 0 && n_cols % olm::dtype_block_elements(t) == 0,
+                "n_cols must be a multiple of " + std::to_string(olm::dtype_block_elements(t)) + " (got " + std::to_string(n_cols) + ")");
+        olm::dequantize_row(t, blocks, out, n_rows * n_cols);
+    });
+}
+
+int32_t orleansllm_q4_k_m_tensor_type(const char* gguf_name, int64_t n_cols, int32_t n_layers, int32_t tied_embeddings) {
+    if (gguf_name == nullptr || n_cols <= 0 || n_layers <= 0) return -1;
+    const olm::dtype t = olm::q4_k_m_type(gguf_name, n_layers, n_cols, tied_embeddings != 0);
+    return t == olm::dtype::f16 ? 0 : static_cast<int32_t>(t);
 }
 
 void orleansllm_model_free(orleansllm_model* model) { delete model; }

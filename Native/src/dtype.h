@@ -9,8 +9,9 @@ namespace olm {
 // Unquantized types hold one element per dtype_size() bytes. Quantized types (docs/QUANTIZATION.md)
 // hold blocks of dtype_block_elements() elements in dtype_block_bytes() bytes, with GGUF's layouts;
 // a row of a quantized matrix is whole blocks. The numbers are the C API's weight_dtype values.
-// Q8_0 and Q4_0 have integer kernels and a quantizer; Q5_0, Q5_1, Q4_K and Q6_K (what llama.cpp's
-// Q4_K_M files also hold) are read and dequantized only. kv_int8 is a KV cache type only.
+// Q8_0 and Q4_0 have integer kernels and a quantizer; Q4_K and Q6_K a quantizer and integer decode
+// kernels; Q5_0 a quantizer (the Q4_K_M fallback); Q5_1 is read only. Batches widen the K types.
+// kv_int8 is a KV cache type only.
 enum class dtype : int32_t { f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q5_0 = 5, q5_1 = 6, q4_k = 7, q6_k = 8, kv_int8 = 9 };
 
 const char* dtype_name(dtype t);

@@ -216,13 +216,16 @@ void load_gguf(model& m, const std::string& path, weight_memory memory) {
     apply_rope_freqs(m, *m.gguf);
 }
 
-// Every matrix of `m` (embedding and LM head included) quantized to `type` in memory `m` owns, rows
-// converted one at a time; a matrix whose rows are not whole blocks, or already quantized, stays
-// as it is. Rows are split across the pool.
-void quantize_weights(model& m, dtype type) {
+// Every matrix of `m` (embedding and LM head included) quantized to its type under `scheme`, in
+// memory `m` owns, rows converted one at a time; a matrix the scheme leaves unquantized (rows not
+// whole blocks), or already quantized, stays as it is. Rows are split across the pool.
+void quantize_weights(model& m, weight_scheme scheme) {
+    const bool tied = m.lm_head.data == m.embed.data;
+    const int n_layers = static_cast<int>(m.layers.size());
     std::map<const void*, matrix> done;  // by source data: a tied LM head is the embedding's copy
-    auto quantize = [&](matrix& w) {
-        if (dtype_is_quantized(w.type) || w.cols % dtype_block_elements(type) != 0) return;
+    auto quantize = [&](matrix& w, weight_role role, int layer) {
+        const dtype type = scheme_type(scheme, role, layer, n_layers, w.cols, tied);
+        if (dtype_is_quantized(w.type) || !dtype_is_quantized(type)) return;
         if (auto it = done.find(w.data); it != done.end()) {
             w = it->second;
             return;
@@ -242,16 +245,19 @@ void quantize_weights(model& m, dtype type) {
         w = matrix{type, out.data(), w.rows, w.cols};
         done.emplace(src.data, w);
     };
-    quantize(m.embed);
-    quantize(m.lm_head);
-    for (auto& l : m.layers) {
-        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) quantize(*w);
+    quantize(m.embed, weight_role::token_embd, 0);
+    quantize(m.lm_head, weight_role::output, 0);
+    for (int i = 0; i < n_layers; ++i) {
+        layer_weights& l = m.layers[size_t(i)];
+        for (matrix* w : {&l.q, &l.k, &l.o, &l.gate, &l.up}) quantize(*w, weight_role::other, i);
+        quantize(l.v, weight_role::attn_v, i);
+        quantize(l.down, weight_role::ffn_down, i);
     }
 }
 
 }  // namespace
 
-std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory, dtype quantize_to) {
+std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory, weight_scheme weights) {
     auto m = std::make_unique<model>();
     if (is_gguf_path(path)) {
         load_gguf(*m, path, memory);
@@ -263,7 +269,7 @@ std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, we
     }
     m->n_threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     m->pool = std::make_shared<thread_pool>(m->n_threads);
-    if (dtype_is_quantized(quantize_to)) quantize_weights(*m, quantize_to);
+    if (weights != weight_scheme::as_stored) quantize_weights(*m, weights);
     return m;
 }
 

@@ -10,6 +10,7 @@
 #include "matrix.h"
 #include "gguf.h"
 #include "model-config.h"
+#include "quant-mix.h"
 #include "safetensors.h"
 
 namespace olm {
@@ -61,10 +62,10 @@ std::vector<float> rope_frequencies(const model_config& c);
 
 // Loads a model and checks every tensor's presence, shape and dtype. `path` is a GGUF file when
 // is_gguf_path() says so (not a directory, and named *.gguf or beginning with "GGUF"), else a
-// Hugging Face directory (config.json + safetensors). A quantized `quantize_to` (Q8_0, Q4_0)
-// quantizes every matrix whose rows are whole blocks at load (docs/QUANTIZATION.md); any other
-// value keeps the weights as stored.
+// Hugging Face directory (config.json + safetensors). `weights` other than as_stored quantizes
+// the matrices at load, each to its type under the scheme (quant-mix.h, docs/QUANTIZATION.md).
 std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads,
-                                  weight_memory memory = weight_memory::huge_pages, dtype quantize_to = dtype::f32);
+                                  weight_memory memory = weight_memory::huge_pages,
+                                  weight_scheme weights = weight_scheme::as_stored);
 
 }  // namespace olm

@@ -44,16 +44,48 @@ void quantize_q4_0(const float* x, block_q4_0* y, int64_t n_blocks) {
     }
 }
 
+void quantize_q5_0(const float* x, block_q5_0* y, int64_t n_blocks) {
+    for (int64_t b = 0; b < n_blocks; ++b, x += kQuantBlock) {
+        float amax = 0.0f, max = 0.0f;  // as Q4_0: the first element of largest magnitude
+        for (int64_t i = 0; i < kQuantBlock; ++i) {
+            if (std::fabs(x[i]) > amax) {
+                amax = std::fabs(x[i]);
+                max = x[i];
+            }
+        }
+        const float d = max / -16.0f;
+        const float inv = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = fp32_to_fp16(d);
+        auto five_bits = [&](float v) {
+            const int q = static_cast<int>(v * inv + 16.5f);  // truncation, as Q4_0
+            return q < 31 ? q : 31;
+        };
+        uint32_t qh = 0;
+        for (int64_t j = 0; j < kQuantBlock / 2; ++j) {
+            const int lo = five_bits(x[j]), hi = five_bits(x[j + kQuantBlock / 2]);
+            y[b].qs[j] = static_cast<uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
+            qh |= uint32_t(lo >> 4) << j | uint32_t(hi >> 4) << (j + kQuantBlock / 2);
+        }
+        std::memcpy(y[b].qh, &qh, 4);
+    }
+}
+
 }  // namespace
 
 void quantize_row(dtype type, const float* x, void* out, int64_t n) {
-    assert(n % kQuantBlock == 0);
-    if (type == dtype::q8_0) {
-        quantize_q8_0(x, static_cast<block_q8_0*>(out), n / kQuantBlock);
-    } else {
-        assert(type == dtype::q4_0);
-        quantize_q4_0(x, static_cast<block_q4_0*>(out), n / kQuantBlock);
+    assert(n % dtype_block_elements(type) == 0);
+    switch (type) {
+        case dtype::q8_0: quantize_q8_0(x, static_cast<block_q8_0*>(out), n / kQuantBlock); return;
+        case dtype::q4_0: quantize_q4_0(x, static_cast<block_q4_0*>(out), n / kQuantBlock); return;
+        case dtype::q5_0: quantize_q5_0(x, static_cast<block_q5_0*>(out), n / kQuantBlock); return;
+        case dtype::q4_k: quantize_q4_k(x, static_cast<block_q4_k*>(out), n / kSuperBlock); return;
+        case dtype::q6_k: quantize_q6_k(x, static_cast<block_q6_k*>(out), n / kSuperBlock); return;
+        default: assert(!"no quantizer for this type");
     }
+}
+
+bool dtype_has_quantizer(dtype type) {
+    return type == dtype::q8_0 || type == dtype::q4_0 || type == dtype::q5_0 || type == dtype::q4_k || type == dtype::q6_k;
 }
 
 bool dtype_has_q8_kernel(dtype type) { return type == dtype::q8_0 || type == dtype::q4_0; }
@@ -68,18 +100,6 @@ void dequantize_q5(const uint8_t* qh_bytes, const uint8_t* qs, float d, float m,
         const int hi = (qs[j] >> 4) | int((qh >> (j + 16)) & 1) << 4;
         out[j] = centered ? d * float(lo - 16) : d * float(lo) + m;
         out[j + 16] = centered ? d * float(hi - 16) : d * float(hi) + m;
-    }
-}
-
-// Sub-block j's 6-bit scale and min of a Q4_K block: j < 4 in the low 6 bits of bytes j and j + 4;
-// j ≥ 4 in the nibbles of byte j + 4 with their top 2 bits in the top bits of bytes j − 4 and j.
-void q4_k_scale_min(const uint8_t* s, int j, int* scale, int* min) {
-    if (j < 4) {
-        *scale = s[j] & 63;
-        *min = s[j + 4] & 63;
-    } else {
-        *scale = (s[j + 4] & 0xF) | (s[j - 4] >> 6) << 4;
-        *min = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
     }
 }
 

@@ -1,5 +1,5 @@
-// quant.h: GGUF's quantized block layouts (Q8_0, Q4_0; Q5_0, Q5_1, Q4_K, Q6_K read only) and the
-// reference quantizer that writes Q8_0 / Q4_0. The rounding follows llama.cpp's reference quantizer (ggml-quants.c, quantize_row_*_ref,
+// quant.h: GGUF's quantized block layouts (Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q6_K) and the reference
+// quantizer that writes all of them but Q5_1. The rounding follows llama.cpp's reference quantizer (ggml-quants.c, quantize_row_*_ref,
 // what llama_model_quantize uses without an importance matrix) so that both produce the same
 // bytes for the same float32 input; docs/QUANTIZATION.md states the rules.
 #pragma once
@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "dtype.h"
 
@@ -70,11 +71,43 @@ static_assert(sizeof(block_q4_0) == 18, "GGUF Q4_0 block is 18 bytes");
 inline uint16_t fp32_to_fp16(float x) { return static_cast<uint16_t>(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
 inline float fp16_to_fp32(uint16_t h) { return _cvtsh_ss(h); }
 
-// Quantizes `n` floats (a multiple of kQuantBlock) into n / 32 blocks of `type` (Q8_0 or Q4_0):
+// Sub-block j's 6-bit scale and min of a Q4_K block: j < 4 in the low 6 bits of bytes j and j + 4;
+// j ≥ 4 in the nibbles of byte j + 4 with their top 2 bits in the top bits of bytes j − 4 and j.
+inline void q4_k_scale_min(const uint8_t* s, int j, int* scale, int* min) {
+    if (j < 4) {
+        *scale = s[j] & 63;
+        *min = s[j + 4] & 63;
+    } else {
+        *scale = (s[j + 4] & 0xF) | (s[j - 4] >> 6) << 4;
+        *min = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+    }
+}
+
+// The 6-bit scales (bytes 0..7 of *sc) and mins (*mn) of a Q4_K block from its 12 bytes: bytes
+// 0..3 of words 0 and 1 are scales and mins 0..3 (low 6 bits); word 2 holds the low 4 bits of
+// scales / mins 4..7, their top 2 bits are the top bits of words 0 / 1 (q4_k_scale_min).
+inline void q4_k_scales(const uint8_t* s, uint64_t* sc, uint64_t* mn) {
+    uint32_t w[3];
+    std::memcpy(w, s, 12);
+    const uint32_t sc_hi = (w[2] & 0x0F0F0F0Fu) | ((w[0] >> 2) & 0x30303030u);
+    const uint32_t mn_hi = ((w[2] >> 4) & 0x0F0F0F0Fu) | ((w[1] >> 2) & 0x30303030u);
+    *sc = uint64_t(w[0] & 0x3F3F3F3Fu) | uint64_t(sc_hi) << 32;
+    *mn = uint64_t(w[1] & 0x3F3F3F3Fu) | uint64_t(mn_hi) << 32;
+}
+
+// Quantizes `n` floats (whole blocks of `type`) into blocks of `type` (dtype_has_quantizer):
 // Q8_0: d = amax / 127, q = round-half-away(x · (1/d));
 // Q4_0: m = the element of largest magnitude (the first, on ties), d = m / −8,
-//       q = min(15, trunc(x · (1/d) + 8.5)).
+//       q = min(15, trunc(x · (1/d) + 8.5));
+// Q5_0: as Q4_0 with d = m / −16, q = min(31, trunc(x · (1/d) + 16.5));
+// Q4_K, Q6_K: llama.cpp's fitted scales (quant-k.cpp, docs/QUANTIZATION.md).
 void quantize_row(dtype type, const float* x, void* out, int64_t n);
+// Whether quantize_row writes `type` (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K; not Q5_1, which llama.cpp's
+// Q4_K_M never holds).
+bool dtype_has_quantizer(dtype type);
+// The K quantizers (quant-k.cpp), n_blocks super-blocks of 256.
+void quantize_q4_k(const float* x, block_q4_k* y, int64_t n_blocks);
+void quantize_q6_k(const float* x, block_q6_k* y, int64_t n_blocks);
 // Whether `type` has the Q8-activation kernels and quantize_row (Q8_0, Q4_0); the other quantized
 // types are dequantized before the float kernels.
 bool dtype_has_q8_kernel(dtype type);

@@ -74,16 +74,17 @@ inline void expect_quantized_rows_match(const q8_buffer& x, const quantized_matr
 // y = x · deq_wᵀ within the error of the path: x quantized to 8 bits per block (≤ amax/254 per
 // element), or (bf16) x and the weights rounded to BF16 (each ≤ 2^-9 relative).
 inline void expect_float_rows_match(const std::vector<float>& x, int64_t n, const quantized_matrix& w,
-                                    const std::vector<float>& y, const std::string& what, bool bf16 = false) {
-    const int64_t cols = w.m.cols, rows = w.m.rows;
+                                    const std::vector<float>& y, const std::string& what, bool bf16 = false,
+                                    int64_t activation_block = 32) {
+    const int64_t cols = w.m.cols, rows = w.m.rows, ab = activation_block;
     for (int64_t t = 0; t < n; ++t) {
         for (int64_t r = 0; r < rows; ++r) {
             double ref = 0, bound = 1e-5;
-            for (int64_t b = 0; b < cols / 32; ++b) {
+            for (int64_t b = 0; b < cols / ab; ++b) {
                 double amax = 0;
-                for (int64_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(double(x[size_t(t * cols + b * 32 + i)])));
-                for (int64_t i = 0; i < 32; ++i) {
-                    const int64_t k = b * 32 + i;
+                for (int64_t i = 0; i < ab; ++i) amax = std::max(amax, std::fabs(double(x[size_t(t * cols + b * ab + i)])));
+                for (int64_t i = 0; i < ab; ++i) {
+                    const int64_t k = b * ab + i;
                     ref += double(x[size_t(t * cols + k)]) * w.deq[size_t(r * cols + k)];
                     const double xw = std::fabs(w.deq[size_t(r * cols + k)]);
                     bound += bf16 ? xw * std::fabs(double(x[size_t(t * cols + k)])) * 2.01 / 512 : xw * amax / 254 * 1.01;
@@ -91,6 +92,53 @@ inline void expect_float_rows_match(const std::vector<float>& x, int64_t n, cons
             }
             ASSERT_NEAR(y[size_t(t * rows + r)], ref, bound) << what << " t=" << t << " r=" << r;
         }
+    }
+}
+
+// One token quantized per 256-block for the K decode kernels, and what it decodes to; checks the
+// per-16 sums and that every element is within half a step of x.
+struct q8k_buffer {
+    std::vector<uint8_t> storage;
+    olm::q8k_activations view;
+    std::vector<float> deq;
+    explicit q8k_buffer(const std::vector<float>& x) : storage(size_t(olm::q8k_activation_bytes(int64_t(x.size())))) {
+        view = olm::quantize_activations_q8k(x.data(), int64_t(x.size()), storage.data());
+        deq.resize(x.size());
+        for (size_t i = 0; i < x.size(); ++i) {
+            const float d = view.d[i / 256];
+            deq[i] = d * float(view.qs[i]);
+            EXPECT_LE(std::fabs(deq[i] - x[i]), d * 0.5f * 1.0001f + 1e-30f) << "activation " << i;
+        }
+        for (int64_t j = 0; j < view.blocks * 16; ++j) {
+            int sum = 0;
+            for (int i = 0; i < 16; ++i) sum += view.qs[j * 16 + i];
+            EXPECT_EQ(view.bsums[j], sum) << "sum of 16 number " << j;
+        }
+    }
+};
+
+// A K-type decode kernel on rows [2, 11) of a random 13-row matrix quantized by our quantizer,
+// against Σ deq_w · deq_x in double (integer products are exact: float rounding only).
+inline void expect_k_kernel_matches(void (*kernel)(const olm::q8k_activations&, const olm::matrix&, int64_t, int64_t, float*),
+                                    olm::dtype type, int64_t cols, uint32_t seed, const std::string& what) {
+    const int64_t rows = 13;
+    const quantized_matrix w(type, rows, cols, seed);
+    const std::vector<float> x = random_floats(size_t(cols), seed + 100);
+    const q8k_buffer xq(x);
+    std::vector<float> y(size_t(rows), NAN);
+    kernel(xq.view, w.m, 2, 11, y.data());
+    for (int64_t r = 0; r < rows; ++r) {
+        if (r < 2 || r >= 11) {
+            ASSERT_TRUE(std::isnan(y[size_t(r)])) << what << ": row " << r << " is outside [2, 11)";
+            continue;
+        }
+        double ref = 0, magnitude = 0;
+        for (int64_t k = 0; k < cols; ++k) {
+            const double p = double(w.deq[size_t(r * cols + k)]) * xq.deq[size_t(k)];
+            ref += p;
+            magnitude += std::fabs(p);
+        }
+        ASSERT_NEAR(y[size_t(r)], ref, magnitude * 1e-5 + 1e-6) << what << " row " << r;
     }
 }
 

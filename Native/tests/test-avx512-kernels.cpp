@@ -94,6 +94,14 @@ TEST(Avx512Kernels, QuantizedRowsMatchTheDequantizedReference) {
             }
 }
 
+TEST(Avx512Kernels, KDecodeRowsMatchTheDequantizedReference) {
+    REQUIRE_AVX512_VNNI();
+    for (const dtype type : {dtype::q4_k, dtype::q6_k})
+        for (const int64_t cols : {256, 2048})
+            olm_test::expect_k_kernel_matches(olm::matmul_rows_k_avx512_vnni, type, cols, 41,
+                                              olm::dtype_name(type) + std::string(" cols ") + std::to_string(cols));
+}
+
 TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
     REQUIRE_AVX512_BF16();
     for (const dtype type : {dtype::q8_0, dtype::q4_0}) {

@@ -182,6 +182,105 @@ TEST(Quantizer, RoundTripErrorWithinTheFormatsStep) {
     }
 }
 
+TEST(Quantizer, Q5_0HandWorkedBlock) {
+    // x[i] = i − 16: m = x[0] = −16, d = −16 / −16 = 1, q = trunc(x + 16.5) = i, x[31] = 15 → 31.
+    // Low 4 bits in the nibbles as Q4_0, bit 4 of element i in bit i of qh (elements 16..31).
+    std::vector<float> x(32);
+    for (int i = 0; i < 32; ++i) x[size_t(i)] = float(i - 16);
+    olm::block_q5_0 b{};
+    olm::quantize_row(dtype::q5_0, x.data(), &b, 32);
+    EXPECT_EQ(b.d, 0x3C00) << "fp16 1.0";
+    for (int j = 0; j < 16; ++j) EXPECT_EQ(b.qs[j], j | j << 4) << "byte " << j;
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    EXPECT_EQ(qh, 0xFFFF0000u);
+}
+
+TEST(Quantizer, Q4_KHandWorkedBlock) {
+    // Every sub-block holds 0, 0.5, ..., 7.5 twice: its own grid (scale 0.5, min 0) is exact, so
+    // no refit wins; all 8 scales are the largest (63 · d, d = fp16(0.5 / 63)), the mins 0, and
+    // q = round(x / (63 d)) = i mod 16.
+    std::vector<float> x(256);
+    for (int i = 0; i < 256; ++i) x[size_t(i)] = 0.5f * float(i % 16);
+    olm::block_q4_k b{};
+    olm::quantize_row(dtype::q4_k, x.data(), &b, 256);
+    EXPECT_EQ(b.d, olm::fp32_to_fp16(0.5f / 63));
+    EXPECT_EQ(b.dmin, 0);
+    for (int j = 0; j < 8; ++j) {
+        int sc, m;
+        olm::q4_k_scale_min(b.scales, j, &sc, &m);
+        EXPECT_EQ(sc, 63) << "sub-block " << j;
+        EXPECT_EQ(m, 0) << "sub-block " << j;
+    }
+    for (int l = 0; l < 128; ++l) EXPECT_EQ(b.qs[l], (l % 16) | (l % 16) << 4) << "byte " << l;
+}
+
+TEST(Quantizer, Q6_KHandWorkedBlock) {
+    // Sub-block j is c_j · (−32, −31, ..., −17): its grid of 32 steps at the −32 element is exact,
+    // so the sub-block scale is c_j and q − 32 = −32 + i. The largest |c| (sub-block 15, c = 16)
+    // maps to −128: d = 1 / (−128 / 16) = −0.125 and scales[j] = −8 (j + 1), all exact.
+    std::vector<float> x(256);
+    for (int j = 0; j < 16; ++j)
+        for (int i = 0; i < 16; ++i) x[size_t(16 * j + i)] = float(j + 1) * float(i - 32);
+    olm::block_q6_k b{};
+    olm::quantize_row(dtype::q6_k, x.data(), &b, 256);
+    EXPECT_EQ(b.d, olm::fp32_to_fp16(-16.0f / 128));
+    for (int j = 0; j < 16; ++j) EXPECT_EQ(b.scales[j], -8 * (j + 1)) << "sub-block " << j;
+    std::vector<float> y(256);
+    olm::dequantize_row(dtype::q6_k, &b, y.data(), 256);
+    for (int i = 0; i < 256; ++i) EXPECT_EQ(y[size_t(i)], x[size_t(i)]) << "element " << i << ": d, scales and q are exact";
+}
+
+// RMS of dequantize(quantize(x)) − x over RMS of x for normal data: llama.cpp's types reach
+// about 2^-(bits) · 4 (Q4_K ≈ 0.09, Q6_K ≈ 0.023, Q5_0 ≈ 0.06 measured with its quantizer on
+// Gaussian rows); the bounds leave 25% margin, and Quant.Tests compares with llama.cpp itself.
+TEST(Quantizer, KTypesRoundTripErrorIsTheFormats) {
+    for (const float scale : {1e-3f, 1.0f, 300.0f}) {
+        std::mt19937 rng(17);
+        std::normal_distribution<float> normal(0.0f, scale);
+        std::vector<float> x(256 * 64);
+        for (auto& v : x) v = normal(rng);
+        for (const auto& [type, bound] : {std::pair{dtype::q4_k, 0.12}, std::pair{dtype::q6_k, 0.03}, std::pair{dtype::q5_0, 0.075}}) {
+            std::vector<uint8_t> q(size_t(olm::dtype_row_bytes(type, int64_t(x.size()))));
+            olm::quantize_row(type, x.data(), q.data(), int64_t(x.size()));
+            std::vector<float> y(x.size());
+            olm::dequantize_row(type, q.data(), y.data(), int64_t(x.size()));
+            double err = 0, ref = 0;
+            for (size_t i = 0; i < x.size(); ++i) {
+                err += double(y[i] - x[i]) * (y[i] - x[i]);
+                ref += double(x[i]) * x[i];
+            }
+            EXPECT_LT(std::sqrt(err / ref), bound) << olm::dtype_name(type) << " scale " << scale;
+        }
+    }
+}
+
+TEST(Quantizer, Q4_KMMixtureFollowsLlamaCppsRule) {
+    // llama3-1b: 16 layers, rows of 2048 (8192 for ffn_down), tied embeddings.
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("token_embd.weight", 2048, 16, 1), ORLEANSLLM_DTYPE_Q6_K) << "tied: the LM head's rule";
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("token_embd.weight", 2048, 16, 0), ORLEANSLLM_DTYPE_Q4_K);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("output.weight", 2048, 16, 0), ORLEANSLLM_DTYPE_Q6_K);
+    // use_more_bits(i, 16): i < 2, i >= 14, or (i − 2) % 3 == 2 → layers 0, 1, 4, 7, 10, 13, 14, 15.
+    for (int i = 0; i < 16; ++i) {
+        const bool more = i < 2 || i >= 14 || (i - 2) % 3 == 2;
+        const std::string blk = "blk." + std::to_string(i) + ".";
+        EXPECT_EQ(orleansllm_q4_k_m_tensor_type((blk + "attn_v.weight").c_str(), 2048, 16, 1), more ? ORLEANSLLM_DTYPE_Q6_K : ORLEANSLLM_DTYPE_Q4_K) << i;
+        EXPECT_EQ(orleansllm_q4_k_m_tensor_type((blk + "ffn_down.weight").c_str(), 8192, 16, 1), more ? ORLEANSLLM_DTYPE_Q6_K : ORLEANSLLM_DTYPE_Q4_K) << i;
+        for (const char* other : {"attn_q.weight", "attn_k.weight", "attn_output.weight", "ffn_gate.weight", "ffn_up.weight"})
+            EXPECT_EQ(orleansllm_q4_k_m_tensor_type((blk + other).c_str(), 2048, 16, 1), ORLEANSLLM_DTYPE_Q4_K) << blk << other;
+    }
+    // smollm2-135m: rows of 576 (not whole 256-blocks) fall back: Q4_K → Q5_0, Q6_K → Q8_0;
+    // ffn_down's rows of 1536 are whole blocks. 30 layers: more bits for i < 3, i >= 26, (i − 3) % 3 == 2.
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("token_embd.weight", 576, 30, 1), ORLEANSLLM_DTYPE_Q8_0);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.0.attn_q.weight", 576, 30, 1), ORLEANSLLM_DTYPE_Q5_0);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.0.attn_v.weight", 576, 30, 1), ORLEANSLLM_DTYPE_Q8_0);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.4.attn_v.weight", 576, 30, 1), ORLEANSLLM_DTYPE_Q5_0);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.0.ffn_down.weight", 1536, 30, 1), ORLEANSLLM_DTYPE_Q6_K);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.4.ffn_down.weight", 1536, 30, 1), ORLEANSLLM_DTYPE_Q4_K);
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type("blk.0.ffn_up.weight", 48, 30, 1), 0) << "not even 32-blocks: kept as stored";
+    EXPECT_EQ(orleansllm_q4_k_m_tensor_type(nullptr, 48, 30, 1), -1);
+}
+
 TEST(Quantizer, CApiQuantizesAndRejectsBadShapes) {
     const std::vector<float> x = random_floats(4 * 64, 9);
     const int64_t need = orleansllm_quantized_bytes(ORLEANSLLM_DTYPE_Q4_0, 4, 64);
@@ -212,6 +311,28 @@ TEST(QuantKernels, Avx2RowsMatchTheDequantizedReference) {
                 olm_test::expect_quantized_rows_match(xq, w, 2, 11, y, olm::dtype_name(type) + std::string(" cols ") +
                                                                            std::to_string(cols) + " n " + std::to_string(n));
             }
+}
+
+TEST(QuantKernels, Avx2KDecodeRowsMatchTheDequantizedReference) {
+    for (const dtype type : {dtype::q4_k, dtype::q6_k})
+        for (const int64_t cols : {256, 2048})
+            olm_test::expect_k_kernel_matches(olm::matmul_rows_k_avx2, type, cols, 31,
+                                              olm::dtype_name(type) + std::string(" cols ") + std::to_string(cols));
+}
+
+TEST(QuantKernels, KTypesDecodeThroughMatmulMatchesTheFloatReference) {
+    // One token (the integer K kernel of this CPU) and several (rows widened), mixed outputs.
+    olm::thread_pool pool(2);
+    for (const int64_t n : {1, 3}) {
+        const quantized_matrix a(dtype::q4_k, 40, 512, 5), b(dtype::q6_k, 24, 512, 6);
+        const std::vector<float> x = random_floats(size_t(n * 512), 13);
+        std::vector<float> ya(size_t(n * 40)), yb(size_t(n * 24));
+        olm::matmul(pool, x.data(), n, {{&a.m, ya.data()}, {&b.m, yb.data()}});
+        // Widened rows: BF16 on AVX-512 BF16 CPUs, else float (exact: the 256-block bound covers it).
+        const bool bf16 = n > 1 && olm::cpu_has_avx512_bf16();
+        olm_test::expect_float_rows_match(x, n, a, ya, "q4_k n " + std::to_string(n), bf16, 256);
+        olm_test::expect_float_rows_match(x, n, b, yb, "q6_k n " + std::to_string(n), bf16, 256);
+    }
 }
 
 TEST(QuantKernels, MatmulDispatchMatchesTheFloatReference) {

@@ -125,11 +125,16 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path) {
     const std::vector<task> tasks = split_rows(pool, outs);
     const int64_t cols = outs.begin()->w->cols;
+    // Decode (one token) meets Q4_K / Q6_K weights with their integer kernels; batches widen them.
+    bool any_k = false;
+    for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
+    const bool k_decode = any_k && n == 1;
+    auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
         any_q8_kernel |= dtype_has_q8_kernel(o.w->type);
-        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type);
+        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
     // Q8_0 / Q4_0 through the Q8 kernels unless the bf16 path is asked for (and available); the
@@ -147,13 +152,23 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
     std::optional<q8_inputs> xq;
     if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs);
+    // The token quantized per 256-block once, in a buffer of the calling thread.
+    thread_local std::vector<uint8_t> xk_buffer;
+    q8k_activations xk;
+    if (k_decode) {
+        xk_buffer.resize(static_cast<size_t>(q8k_activation_bytes(cols)));
+        xk = quantize_activations_q8k(x, cols, xk_buffer.data());
+    }
+    const auto k_kernel = cpu_has_avx512_vnni() ? matmul_rows_k_avx512_vnni : matmul_rows_k_avx2;
 
     const matmul_rows_fn plain = rows_kernel();
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& t = tasks[static_cast<size_t>(i)];
         const matrix& w = *t.out->w;
         if (dtype_is_quantized(w.type)) {
-            if (dtype_has_q8_kernel(w.type) && !quant_via_bf16) {
+            if (k_kernel_serves(w.type)) {
+                k_kernel(xk, w, t.r0, t.r1, t.out->y);
+            } else if (dtype_has_q8_kernel(w.type) && !quant_via_bf16) {
                 xq->rows(w, t.r0, t.r1, t.out->y);
             } else if (bf16_dot) {
                 quantized_rows_via_bf16(x_bf16, n, w, t.r0, t.r1, t.out->y);

@@ -1,0 +1,111 @@
+// AVX-512 VNNI decode kernels for Q4_K / Q6_K weights against activations quantized per
+// 256-block (matmul.h q8k_activations): 64 weights per vpdpbusd (unsigned weight bytes × signed
+// activation bytes), so each int32 lane sums 4 products of one sub-block; the lanes are scaled by
+// their sub-block's integer scale in int32, one float FMA per super-block applies d · d_x. Q4_K's
+// minimums and Q6_K's −32 offset go through the activations' sums per 16 elements.
+#include <immintrin.h>
+
+#include <cassert>
+#include <cstring>
+
+#include "matmul.h"
+#include "quant.h"
+
+namespace olm {
+
+namespace {
+
+// Lane i of a 16-lane index vector: `first` + i / `group`.
+inline __m512i lane_groups(int first, int group) {
+    alignas(64) int32_t idx[16];
+    for (int i = 0; i < 16; ++i) idx[i] = first + i / group;
+    return _mm512_load_si512(idx);
+}
+
+float q4_k_row(const q8k_activations& x, const block_q4_k* w) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    // Pair p's scales: sub-block 2p in lanes 0..7 (low nibbles), 2p + 1 in lanes 8..15.
+    static const __m512i pair_scale[4] = {lane_groups(0, 8), lane_groups(2, 8), lane_groups(4, 8), lane_groups(6, 8)};
+    __m512 acc = _mm512_setzero_ps();
+    __m256 acc_min = _mm256_setzero_ps();
+    for (int64_t b = 0; b < x.blocks; ++b) {
+        const block_q4_k& blk = w[b];
+        const int8_t* xq = x.qs + b * kSuperBlock;
+        _mm_prefetch(reinterpret_cast<const char*>(&blk) + 1024, _MM_HINT_T0);
+        uint64_t sc, mn;
+        q4_k_scales(blk.scales, &sc, &mn);
+        const __m512i sc32 = _mm512_castsi256_si512(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(sc))));
+        __m512i sumi = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * p));
+            const __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nibble);
+            const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(xq + 64 * p));
+            sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, _mm512_permutexvar_epi32(pair_scale[p], sc32)));
+        }
+        const float dx = x.d[b];
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(fp16_to_fp32(blk.d) * dx), acc);
+        const __m128i m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
+        const __m256i m16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+        const __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums + b * 16)), m16);
+        acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(fp16_to_fp32(blk.dmin) * dx), acc_min);
+    }
+    const __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(acc_min), _mm256_extractf128_ps(acc_min, 1));
+    const __m128 m2 = _mm_add_ps(m4, _mm_movehl_ps(m4, m4));
+    return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(_mm_add_ss(m2, _mm_movehdup_ps(m2)));
+}
+
+float q6_k_row(const q8k_activations& x, const block_q6_k* w) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F), two_bits = _mm512_set1_epi8(3);
+    // qh (32 bytes) is broadcast to both halves of a register: shifted per 64-bit lane, its 2-bit
+    // fields for elements 0..31 | 32..63 (bits 0-1 | 2-3) and 64..95 | 96..127 (4-5 | 6-7).
+    const __m512i shift_lo = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2), shift_hi = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+    // Sub-block scales for 64 elements: 4 sub-blocks of 16, 4 lanes each.
+    static const __m512i quad_scale[4] = {lane_groups(0, 4), lane_groups(4, 4), lane_groups(8, 4), lane_groups(12, 4)};
+    __m512 acc = _mm512_setzero_ps();
+    __m256 acc_offset = _mm256_setzero_ps();
+    for (int64_t b = 0; b < x.blocks; ++b) {
+        const block_q6_k& blk = w[b];
+        const int8_t* xq = x.qs + b * kSuperBlock;
+        _mm_prefetch(reinterpret_cast<const char*>(&blk) + 1024, _MM_HINT_T0);
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+        const __m512i sc32 = _mm512_cvtepi8_epi32(sc8);
+        __m512i sumi = _mm512_setzero_si512();
+        for (int half = 0; half < 2; ++half) {
+            const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * half);
+            const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * half)));
+            const __m512i lo = _mm512_or_si512(_mm512_and_si512(ql, nibble),
+                                               _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_lo), two_bits), 4));
+            const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble),
+                                               _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_hi), two_bits), 4));
+            const __m512i dot_lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xq + 128 * half));
+            const __m512i dot_hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_loadu_si512(xq + 128 * half + 64));
+            sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot_lo, _mm512_permutexvar_epi32(quad_scale[2 * half], sc32)));
+            sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot_hi, _mm512_permutexvar_epi32(quad_scale[2 * half + 1], sc32)));
+        }
+        const float d = fp16_to_fp32(blk.d) * x.d[b];
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(d), acc);
+        // The −32 offset: 32 · Σ_j scale_j · (sum of sub-block j's activations), subtracted at the end.
+        const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums + b * 16)), _mm256_cvtepi8_epi16(sc8));
+        acc_offset = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offset), _mm256_set1_ps(32.0f * d), acc_offset);
+    }
+    const __m128 o4 = _mm_add_ps(_mm256_castps256_ps128(acc_offset), _mm256_extractf128_ps(acc_offset, 1));
+    const __m128 o2 = _mm_add_ps(o4, _mm_movehl_ps(o4, o4));
+    return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(_mm_add_ss(o2, _mm_movehdup_ps(o2)));
+}
+
+}  // namespace
+
+void matmul_rows_k_avx512_vnni(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    const int64_t row_bytes = w.row_bytes();
+    for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * row_bytes;
+        if (w.type == dtype::q4_k) {
+            y[r] = q4_k_row(x, reinterpret_cast<const block_q4_k*>(row));
+        } else {
+            assert(w.type == dtype::q6_k);
+            y[r] = q6_k_row(x, reinterpret_cast<const block_q6_k*>(row));
+        }
+    }
+}
+
+}  // namespace olm
