@@ -10,10 +10,10 @@ internal sealed class OurEngineRunner : IPeerEngine
     private readonly NativeModel _model;
     private readonly int _threads;
 
-    public OurEngineRunner(string ggufPath, int threads)
+    public OurEngineRunner(string ggufPath, int threads, KvCacheType kvCache = KvCacheType.ModelDefault)
     {
         _threads = threads;
-        _model = NativeModel.Load(ggufPath, threads);
+        _model = NativeModel.Load(ggufPath, threads, kvCache: kvCache);
     }
 
     public ModelDescription Description => _model.Description;

@@ -12,8 +12,9 @@ internal sealed record Comparison(double OursTokensPerS, double LlamaCppTokensPe
 
 internal sealed record BatchedComparison(int Sequences, int PromptTokens, int DecodeSteps, Comparison TotalTokensPerS);
 
+/// <param name="OursKvCache">Our KV cache type as asked ("default": BF16 for BF16 and quantized weights).</param>
 internal sealed record ModelFigures(string File, string Architecture, string WeightDtype, int VocabSize, int Layers, int HiddenSize,
-    long WeightBytes);
+    long WeightBytes, string OursKvCache, long OursKvBytesPerToken);
 
 /// <summary>Everything `orleansllm bench peer --json` prints.</summary>
 internal sealed record PeerBenchResult(

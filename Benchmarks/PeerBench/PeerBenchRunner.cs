@@ -5,9 +5,10 @@ namespace OrleansLlm.PeerBench;
 /// the weights <paramref name="ModelPath"/> was quantized from): both engines' logits are compared
 /// with llama.cpp's on it, computed with <see cref="LlamaCppContextSettings.Exact"/>.</param>
 /// <param name="SkipSpeed">Only the logits comparisons (minutes less on a large model).</param>
+/// <param name="OursKvCache">Our engine's KV cache type (llama.cpp keeps its default F16 cache).</param>
 internal sealed record PeerBenchOptions(string ModelPath, int Threads, int PrefillTokens = 512, int DecodeTokens = 128, int Runs = 3,
     int[]? BatchSizes = null, int BatchPromptTokens = 32, int BatchDecodeSteps = 64, int LogitsPositions = 64,
-    string? ReferencePath = null, bool SkipSpeed = false);
+    string? ReferencePath = null, bool SkipSpeed = false, OrleansLlm.Native.KvCacheType OursKvCache = OrleansLlm.Native.KvCacheType.ModelDefault);
 
 /// <summary>One engine's side of every measurement.</summary>
 internal interface IPeerEngine : IDisposable
@@ -53,11 +54,12 @@ internal static class PeerBenchRunner
         ModelFigures model;
         int vocab;
         Figures ours, theirs;
-        using (var engine = new OurEngineRunner(options.ModelPath, options.Threads))
+        using (var engine = new OurEngineRunner(options.ModelPath, options.Threads, options.OursKvCache))
         {
             var d = engine.Description;
             vocab = d.VocabSize;
-            model = new ModelFigures(Path.GetFileName(options.ModelPath), "", d.WeightDtype, d.VocabSize, d.LayerCount, d.HiddenSize, d.WeightBytes);
+            model = new ModelFigures(Path.GetFileName(options.ModelPath), "", d.WeightDtype, d.VocabSize, d.LayerCount, d.HiddenSize, d.WeightBytes,
+                OrleansLlm.Native.KvCacheTypes.Name(options.OursKvCache), d.KvBytesPerToken);
             ours = Measure("ours", engine, options, MakeInputs(options, vocab, batchSizes), progress);
         }
         var equivalents = new List<(string Variant, float[] Logits)>();

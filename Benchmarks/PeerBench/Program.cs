@@ -1,11 +1,12 @@
 using System.Text.Json;
 using OrleansLlm.PeerBench;
 
-// orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--skip-speed] [--json]
+// orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--kv-cache-dtype bf16|int8] [--skip-speed] [--json]
 // Spawned by `orleansllm bench peer`; prints one JSON object on stdout, progress on stderr.
 string? model = null;
 string? reference = null;
 var skipSpeed = false;
+var kvCache = OrleansLlm.Native.KvCacheType.ModelDefault;
 var threads = Environment.ProcessorCount;
 for (var i = 0; i < args.Length; i++)
 {
@@ -21,6 +22,10 @@ for (var i = 0; i < args.Length; i++)
         case "--reference" when i + 1 < args.Length:
             reference = args[++i];
             break;
+        case "--kv-cache-dtype" when i + 1 < args.Length && OrleansLlm.Native.KvCacheTypes.Parse(args[i + 1]) is { } type:
+            kvCache = type;
+            i++;
+            break;
         case "--skip-speed":
             skipSpeed = true;
             break;
@@ -28,7 +33,7 @@ for (var i = 0; i < args.Length; i++)
             break;  // JSON is the only output
         default:
             Console.Error.WriteLine($"error: unknown or incomplete argument '{args[i]}'");
-            Console.Error.WriteLine("usage: orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--skip-speed] [--json]");
+            Console.Error.WriteLine("usage: orleansllm-peer-bench --model FILE.gguf [--threads N] [--reference REF.gguf] [--kv-cache-dtype bf16|int8] [--skip-speed] [--json]");
             return 2;
     }
 }
@@ -39,7 +44,7 @@ if (model is null)
 }
 try
 {
-    var result = PeerBenchRunner.Run(new PeerBenchOptions(model, threads, ReferencePath: reference, SkipSpeed: skipSpeed), message => Console.Error.WriteLine($"[peer] {message}"));
+    var result = PeerBenchRunner.Run(new PeerBenchOptions(model, threads, ReferencePath: reference, SkipSpeed: skipSpeed, OursKvCache: kvCache), message => Console.Error.WriteLine($"[peer] {message}"));
     Console.WriteLine(JsonSerializer.Serialize(result, PeerBenchJson.Default.PeerBenchResult));
     return 0;
 }

@@ -21,9 +21,10 @@ internal static class BenchPeerCommand
                 "both engines' logits are compared with llama.cpp's on it (F32 KV cache, no flash attention)",
         };
         var skipSpeed = new Option<bool>("--skip-speed") { Description = "Only the logits comparisons" };
+        var kvCache = KvCacheDtypeOption.Create();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (the default output)" };
         var command = new Command("peer", "Benchmark our engine against llama.cpp (LLamaSharp) on the same GGUF file");
-        foreach (var option in new Option[] { model, threads, reference, skipSpeed, json })
+        foreach (var option in new Option[] { model, threads, reference, kvCache, skipSpeed, json })
         {
             command.Options.Add(option);
         }
@@ -57,6 +58,10 @@ internal static class BenchPeerCommand
             if (referencePath is not null)
             {
                 arguments.AddRange(["--reference", referencePath]);
+            }
+            if (r.GetValue(kvCache) is { } kv)
+            {
+                arguments.AddRange(["--kv-cache-dtype", kv]);
             }
             if (r.GetValue(skipSpeed))
             {

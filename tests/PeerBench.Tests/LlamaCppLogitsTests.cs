@@ -101,6 +101,14 @@ public sealed class LlamaCppLogitsTests(TinyGgufModels models) : IClassFixture<T
         Assert.True(rounded.Reference!.Ours.CosineMin >= 0.9999, $"{rounded.Reference.Ours}");
         Assert.True(rounded.Reference.LlamaCpp.CosineMin >= 0.9999, $"{rounded.Reference.LlamaCpp}");
         Assert.True(rounded.Reference.Ours.KlMean > 0, "a BF16 file computed with BF16 roundings differs from the F32 reference");
+
+        // Our 8-bit KV cache: fewer bytes per token, further from the reference than the BF16 cache, still close.
+        var int8 = PeerBenchRunner.Run(new PeerBenchOptions(bf16, Threads: 2, LogitsPositions: 16, ReferencePath: f32, SkipSpeed: true,
+            OursKvCache: OrleansLlm.Native.KvCacheType.Int8), _ => { });
+        Assert.Equal("int8", int8.Model.OursKvCache);
+        Assert.True(int8.Model.OursKvBytesPerToken < rounded.Model.OursKvBytesPerToken * 0.6, $"{int8.Model} vs {rounded.Model}");
+        Assert.True(int8.Reference!.Ours.CosineMin >= 0.999, $"{int8.Reference.Ours}");
+        Assert.True(int8.Reference.Ours.KlMean > rounded.Reference.Ours.KlMean, $"{int8.Reference.Ours} vs {rounded.Reference.Ours}");
     }
 
     [LlamaCppFact]
