@@ -164,7 +164,8 @@ public sealed partial class EngineGrain(
         _state = EngineState.Ready;
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         metrics.RecordColdStart(seconds, Id, silo.Value.SiloName);
-        LogLoaded(logger, Id, seconds, _model.Description.WeightBytes / (1024.0 * 1024.0), _model.Description.WeightDtype);
+        LogLoaded(logger, Id, seconds, _model.Description.WeightBytes / (1024.0 * 1024.0), _model.Description.WeightDtype,
+            _engine.GetStats().BlocksTotal, string.IsNullOrEmpty(_config.KvCacheDtype) ? "model's" : _config.KvCacheDtype);
         await PublishStatusAsync(force: true);
     }
 
@@ -273,8 +274,8 @@ public sealed partial class EngineGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Engine {Engine}: loading model {Model} from {Path}")]
     private static partial void LogLoading(ILogger logger, string engine, string model, string path);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Engine {Engine}: ready after {Seconds:F2} s ({WeightMiB:F0} MiB of {Dtype} weights)")]
-    private static partial void LogLoaded(ILogger logger, string engine, double seconds, double weightMiB, string dtype);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engine {Engine}: ready after {Seconds:F2} s ({WeightMiB:F0} MiB of {Dtype} weights, {KvBlocks} KV blocks of the {KvDtype} KV cache type)")]
+    private static partial void LogLoaded(ILogger logger, string engine, double seconds, double weightMiB, string dtype, int kvBlocks, string kvDtype);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Engine {Engine}: loading {Path} failed")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception, string engine, string path);

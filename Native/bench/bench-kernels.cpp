@@ -115,14 +115,15 @@ void BM_DecodeKernel(benchmark::State& state) {
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
 
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
-// over a float32 (kv = 0) or BF16 (kv = 1) cache.
+// over a float32 (kv = 0), BF16 (kv = 1) or INT8 (kv = 2) cache, through the dispatch; kv = 3 is
+// the INT8 cache through the AVX2 kernel (what a CPU without AVX-512 runs).
 void BM_DecodeAttention(benchmark::State& state) {
     const int32_t n_seqs = int32_t(state.range(0)), ctx = int32_t(state.range(1)), block = 16;
-    const olm::dtype kv_type = state.range(2) != 0 ? olm::dtype::bf16 : olm::dtype::f32;
+    const olm::dtype kv_type = state.range(2) == 0 ? olm::dtype::f32 : state.range(2) == 1 ? olm::dtype::bf16 : olm::dtype::kv_int8;
     const int32_t n_heads = 9, n_kv = 3, hd = 64, blocks_per_seq = (ctx + block - 1) / block;
     olm::thread_pool pool(2);
     const size_t elements = size_t(n_seqs) * size_t(blocks_per_seq) * size_t(block) * size_t(n_kv) * size_t(hd);
-    std::vector<uint16_t> k(elements * 2, 0x3C23), v(elements * 2, 0x3CA3);  // bytes enough for float32
+    std::vector<uint16_t> k(elements * 2, 0x3C23), v(elements * 2, 0x3CA3);  // bytes enough for float32 (INT8: scales ~0.01)
     std::vector<float> q(size_t(n_seqs * n_heads * hd), 0.1f), out(q.size());
     std::vector<int32_t> positions(size_t(n_seqs), ctx - 1), qs(size_t(n_seqs + 1)), lens(size_t(n_seqs), ctx), indptr(size_t(n_seqs + 1)), idx;
     for (int32_t s = 0; s <= n_seqs; ++s) { qs[size_t(s)] = s; indptr[size_t(s)] = s * blocks_per_seq; }
@@ -136,12 +137,17 @@ void BM_DecodeAttention(benchmark::State& state) {
     b.block_indptr = indptr.data();
     b.block_indices = idx.data();
     for (auto _ : state) {
-        olm::paged_attention(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
+        if (state.range(2) == 3) {
+            olm::paged_attention_int8_avx2(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block);
+        } else {
+            olm::paged_attention(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
+        }
         benchmark::DoNotOptimize(out.data());
     }
     state.counters["GFLOPs"] = benchmark::Counter(4.0 * n_seqs * n_heads * ctx * hd * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_DecodeAttention)->Args({32, 512, 0})->Args({32, 512, 1})->ArgNames({"seqs", "ctx", "bf16"})->UseRealTime();
+BENCHMARK(BM_DecodeAttention)->ArgsProduct({{32}, {512}, {0, 1, 2, 3}})->ArgsProduct({{1}, {4096}, {1, 2, 3}})
+    ->ArgNames({"seqs", "ctx", "kv"})->UseRealTime();
 
 }  // namespace
 

@@ -478,7 +478,7 @@ TEST(Engine, CudaBackendUnavailableIsAClearError) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(KvCacheTypes, EngineKv, ::testing::Values(0, ORLEANSLLM_DTYPE_BF16, ORLEANSLLM_DTYPE_KV_INT8),
+INSTANTIATE_TEST_SUITE_P(Engine, EngineKv, ::testing::Values(0, ORLEANSLLM_DTYPE_BF16, ORLEANSLLM_DTYPE_KV_INT8),
                          [](const ::testing::TestParamInfo<int32_t>& info) {
                              return info.param == 0 ? std::string("ModelDefault") : olm::dtype_name(olm::dtype(info.param));
                          });

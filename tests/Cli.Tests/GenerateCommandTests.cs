@@ -51,10 +51,10 @@ public sealed class GenerateCommandTests : IDisposable
         return (exitCode, output.ToString(), error.ToString());
     }
 
-    private (int[] PromptTokens, int[] Tokens, string Text, string FinishReason) GenerateJson(int maxTokens)
+    private (int[] PromptTokens, int[] Tokens, string Text, string FinishReason) GenerateJson(int maxTokens, params string[] extra)
     {
-        var (exitCode, output, error) = Run(GenerateCommand.Create(), "generate", "--model", _model, "--prompt", Prompt,
-            "--max-tokens", maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), "--temperature", "0", "--json");
+        var (exitCode, output, error) = Run(GenerateCommand.Create(), ["generate", "--model", _model, "--prompt", Prompt,
+            "--max-tokens", maxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), "--temperature", "0", "--json", .. extra]);
         Assert.True(exitCode == 0, error);
         var json = JsonDocument.Parse(output).RootElement;
         return ([.. json.GetProperty("prompt_tokens").EnumerateArray().Select(e => e.GetInt32())],
@@ -80,12 +80,16 @@ public sealed class GenerateCommandTests : IDisposable
     // Independent of any snapshot: the old path's algorithm (evaluate on a single-sequence
     // context, take the argmax, feed it back), written out here, gives the tokens the engine
     // path printed, and the text is the full decode of those tokens.
-    [Fact]
-    public void Greedy_tokens_are_the_argmax_of_the_context_logits_and_the_text_their_decode()
+    // --kv-cache-dtype int8 also runs with an INT8 cache: the context check below with an INT8 context.
+    [Theory]
+    [InlineData(null)]
+    [InlineData("int8")]
+    public void Greedy_tokens_are_the_argmax_of_the_context_logits_and_the_text_their_decode(string? kvCacheDtype)
     {
-        var (promptTokens, tokens, text, _) = GenerateJson(24);
+        var (promptTokens, tokens, text, _) = kvCacheDtype is null ? GenerateJson(24) : GenerateJson(24, "--kv-cache-dtype", kvCacheDtype);
         using var model = NativeModel.Load(_model);
-        using var context = model.CreateContext(promptTokens.Length + tokens.Length);
+        using var context = model.CreateContext(promptTokens.Length + tokens.Length,
+            kvCacheDtype is null ? KvCacheType.ModelDefault : KvCacheTypes.Parse(kvCacheDtype)!.Value);
         var logits = context.Eval(promptTokens);
         var expected = new List<int>();
         while (expected.Count < tokens.Length)
@@ -125,5 +129,8 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal(JsonDocument.Parse(a.Output).RootElement.GetProperty("tokens").ToString(),
             JsonDocument.Parse(b.Output).RootElement.GetProperty("tokens").ToString());
         Assert.Equal(2, Run(GenerateCommand.Create(), "generate", "--model", _model, "--prompt", Prompt, "--max-tokens", "0").ExitCode);
+        var fp8 = Run(GenerateCommand.Create(), "generate", "--model", _model, "--prompt", Prompt, "--kv-cache-dtype", "fp8");
+        Assert.NotEqual(0, fp8.ExitCode);
+        Assert.Contains("--kv-cache-dtype must be bf16 or int8", fp8.Error, StringComparison.Ordinal);
     }
 }
