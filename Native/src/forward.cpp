@@ -9,6 +9,7 @@
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "model.h"
+#include "op-profile.h"
 #include "quant.h"
 #include "thread-pool.h"
 
@@ -99,7 +100,10 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
     std::vector<float> q(size_t(n * q_dim)), k(size_t(n * kv_dim)), v(size_t(n * kv_dim)), attn(size_t(n * q_dim));
     std::vector<float> gate(size_t(n * inter)), up(size_t(n * inter));
 
-    embed_tokens(m.embed, b.token_ids, n, x.data());
+    {
+        op_scope s(op_stage::embed);
+        embed_tokens(m.embed, b.token_ids, n, x.data());
+    }
 
     // RoPE tables, computed in float32 as the reference implementation does: [n, hd/2].
     const int64_t half = hd / 2;
@@ -131,47 +135,76 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
         void* k_cache = kv.keys(li);
         void* v_cache = kv.values(li);
 
-        for_tokens([&](int64_t t0, int64_t t1) {
-            rms_norm(xs + t0 * hidden, L.attn_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
-        });
-        matmul(pool, h.data(), n, {{&L.q, q.data()}, {&L.k, k.data()}, {&L.v, v.data()}});
-        for_tokens([&](int64_t t0, int64_t t1) {
-            const int64_t nt = t1 - t0;
-            float* qt = q.data() + t0 * q_dim;
-            float* kt = k.data() + t0 * kv_dim;
-            float* vt = v.data() + t0 * kv_dim;
-            add_bias(qt, L.q_bias, nt);
-            add_bias(kt, L.k_bias, nt);
-            add_bias(vt, L.v_bias, nt);
-            if (c.qk_norm) {
-                rms_norm(qt, L.q_norm.data(), qt, nt * c.n_heads, hd, c.rms_norm_eps);
-                rms_norm(kt, L.k_norm.data(), kt, nt * c.n_kv_heads, hd, c.rms_norm_eps);
-            }
-            rope(qt, nt, c.n_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
-            rope(kt, nt, c.n_kv_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
-            for (int64_t t = t0; t < t1; ++t) {
-                const int64_t slot = b.slot_mapping[t];
-                store_kv(k_cache, kv.type(), slot, k.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
-                store_kv(v_cache, kv.type(), slot, v.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
-            }
-        });
-        paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,
-                        kv.block_size_tokens(), kv.type());
-
-        matmul(pool, attn.data(), n, {{&L.o, tmp.data()}});
-        for_tokens([&](int64_t t0, int64_t t1) {
-            add_bias(tmp.data() + t0 * hidden, L.o_bias, t1 - t0);
-            add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
-            rms_norm(xs + t0 * hidden, L.mlp_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
-        });
-        matmul(pool, h.data(), n, {{&L.gate, gate.data()}, {&L.up, up.data()}});
-        for_tokens([&](int64_t t0, int64_t t1) {
-            silu_mul(gate.data() + t0 * inter, up.data() + t0 * inter, gate.data() + t0 * inter, t1 - t0, inter);
-        });
-        matmul(pool, gate.data(), n, {{&L.down, tmp.data()}});
-        for_tokens([&](int64_t t0, int64_t t1) {
-            add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
-        });
+        {
+            op_scope s(op_stage::attn_norm);
+            for_tokens([&](int64_t t0, int64_t t1) {
+                rms_norm(xs + t0 * hidden, L.attn_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
+            });
+        }
+        {
+            op_scope s(op_stage::qkv);
+            matmul(pool, h.data(), n, {{&L.q, q.data()}, {&L.k, k.data()}, {&L.v, v.data()}});
+        }
+        {
+            op_scope s(op_stage::rope_kv);
+            for_tokens([&](int64_t t0, int64_t t1) {
+                const int64_t nt = t1 - t0;
+                float* qt = q.data() + t0 * q_dim;
+                float* kt = k.data() + t0 * kv_dim;
+                float* vt = v.data() + t0 * kv_dim;
+                add_bias(qt, L.q_bias, nt);
+                add_bias(kt, L.k_bias, nt);
+                add_bias(vt, L.v_bias, nt);
+                if (c.qk_norm) {
+                    rms_norm(qt, L.q_norm.data(), qt, nt * c.n_heads, hd, c.rms_norm_eps);
+                    rms_norm(kt, L.k_norm.data(), kt, nt * c.n_kv_heads, hd, c.rms_norm_eps);
+                }
+                rope(qt, nt, c.n_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
+                rope(kt, nt, c.n_kv_heads, hd, cos_table.data() + t0 * half, sin_table.data() + t0 * half);
+                for (int64_t t = t0; t < t1; ++t) {
+                    const int64_t slot = b.slot_mapping[t];
+                    store_kv(k_cache, kv.type(), slot, k.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
+                    store_kv(v_cache, kv.type(), slot, v.data() + t * kv_dim, c.n_kv_heads, c.head_dim);
+                }
+            });
+        }
+        {
+            op_scope s(op_stage::attention);
+            paged_attention(pool, b, q.data(), k_cache, v_cache, attn.data(), c.n_heads, c.n_kv_heads, c.head_dim,
+                            kv.block_size_tokens(), kv.type());
+        }
+        {
+            op_scope s(op_stage::o_proj);
+            matmul(pool, attn.data(), n, {{&L.o, tmp.data()}});
+        }
+        {
+            op_scope s(op_stage::residual);
+            for_tokens([&](int64_t t0, int64_t t1) {
+                add_bias(tmp.data() + t0 * hidden, L.o_bias, t1 - t0);
+                add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
+                rms_norm(xs + t0 * hidden, L.mlp_norm.data(), h.data() + t0 * hidden, t1 - t0, hidden, c.rms_norm_eps);
+            });
+        }
+        {
+            op_scope s(op_stage::gate_up);
+            matmul(pool, h.data(), n, {{&L.gate, gate.data()}, {&L.up, up.data()}});
+        }
+        {
+            op_scope s(op_stage::silu);
+            for_tokens([&](int64_t t0, int64_t t1) {
+                silu_mul(gate.data() + t0 * inter, up.data() + t0 * inter, gate.data() + t0 * inter, t1 - t0, inter);
+            });
+        }
+        {
+            op_scope s(op_stage::down);
+            matmul(pool, gate.data(), n, {{&L.down, tmp.data()}});
+        }
+        {
+            op_scope s(op_stage::residual);
+            for_tokens([&](int64_t t0, int64_t t1) {
+                add_inplace(xs + t0 * hidden, tmp.data() + t0 * hidden, (t1 - t0) * hidden);
+            });
+        }
     }
 
     if (b.n_logits == 0) return;
@@ -179,6 +212,7 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
     for (int32_t i = 0; i < b.n_logits; ++i) {
         std::memcpy(last.data() + int64_t(i) * hidden, x.data() + int64_t(b.logits_rows[i]) * hidden, size_t(hidden) * sizeof(float));
     }
+    op_scope s(op_stage::lm_head);
     rms_norm(last.data(), m.final_norm.data(), last.data(), b.n_logits, hidden, c.rms_norm_eps);
     matmul(pool, last.data(), b.n_logits, {{&m.lm_head, logits}});
 }

@@ -174,7 +174,7 @@ void unpermute_rows(const uint8_t* src, uint8_t* dst, int64_t n_rows, int64_t ro
 
 // A copy of `w` with its rows in HF order, in memory `m` owns.
 matrix unpermuted_copy(model& m, const matrix& w) {
-    std::vector<uint8_t>& copy = m.owned_weights.emplace_back(static_cast<size_t>(w.bytes()));
+    huge_page_buffer& copy = m.owned_weights.emplace_back(static_cast<size_t>(w.bytes()));
     unpermute_rows(static_cast<const uint8_t*>(w.data), copy.data(), w.rows, w.bytes() / w.rows, m.config.head_dim);
     return matrix{w.type, copy.data(), w.rows, w.cols};
 }
@@ -231,7 +231,7 @@ void quantize_weights(model& m, weight_scheme scheme) {
             return;
         }
         const matrix q{type, nullptr, w.rows, w.cols};
-        std::vector<uint8_t>& out = m.owned_weights.emplace_back(static_cast<size_t>(q.bytes()));
+        huge_page_buffer& out = m.owned_weights.emplace_back(static_cast<size_t>(q.bytes()));
         const matrix src = w;
         m.pool->parallel_for(std::min<int64_t>(w.rows, int64_t(m.pool->size()) * 4), [&](int64_t part) {
             const int64_t parts = std::min<int64_t>(src.rows, int64_t(m.pool->size()) * 4);

@@ -10,6 +10,7 @@
 #include "matrix.h"
 #include "gguf.h"
 #include "model-config.h"
+#include "huge-page-buffer.h"
 #include "quant-mix.h"
 #include "safetensors.h"
 
@@ -29,8 +30,9 @@ struct model {
     model_config config;
     std::unique_ptr<safetensors_set> files;  // the weights of an HF directory, or
     std::unique_ptr<gguf_file> gguf;          // of a GGUF file
-    // Weights copied out of the files: the Q/K matrices of llama-arch GGUF files, rows in HF order.
-    std::vector<std::vector<uint8_t>> owned_weights;
+    // Weights computed at load: the Q/K matrices of llama-arch GGUF files (rows in HF order) and
+    // matrices quantized at load; in huge pages, as the weights decode streams should be.
+    std::vector<huge_page_buffer> owned_weights;
     matrix embed;                 // [vocab, hidden]
     matrix lm_head;               // [vocab, hidden]; the embedding when tied
     std::vector<float> final_norm;  // [hidden]

@@ -12,7 +12,8 @@ namespace {
 constexpr int64_t kTokenChunk = 32;
 constexpr int64_t kPrefetchBytes = 2048;  // software prefetch distance along each weight row
 
-template <int R, int TT>
+// R weight rows × TT tokens; `prefetch` reads ahead along each weight row (the batch path).
+template <int R, int TT, bool prefetch = true>
 inline void block(const uint16_t* xb, int64_t cols, const matrix& w, int64_t row, int64_t t0, float* y) {
     const uint16_t* wr[R];
     for (int r = 0; r < R; ++r) wr[r] = static_cast<const uint16_t*>(w.data) + (row + r) * cols;
@@ -27,7 +28,7 @@ inline void block(const uint16_t* xb, int64_t cols, const matrix& w, int64_t row
         __m512i wv[R];
         for (int r = 0; r < R; ++r) {
             wv[r] = _mm512_loadu_si512(wr[r] + k);
-            _mm_prefetch(reinterpret_cast<const char*>(wr[r] + k) + kPrefetchBytes, _MM_HINT_T0);
+            if constexpr (prefetch) _mm_prefetch(reinterpret_cast<const char*>(wr[r] + k) + kPrefetchBytes, _MM_HINT_T0);
         }
         for (int t = 0; t < TT; ++t) {
             const __m512bh xv = (__m512bh)_mm512_loadu_si512(xt[t] + k);
@@ -60,6 +61,40 @@ inline void row_block(const uint16_t* xb, int64_t t_begin, int64_t t_end, const 
     }
 }
 
+// One token (decode): each weight is read once, so the kernel's only job is to keep the memory
+// system streaming. Measured on Zen 5 (docs/PERFORMANCE.md): the software prefetch of the batch
+// kernel above slows this case down, and rows of 4 KiB (2048 columns) stream fastest one row at a
+// time, as one linear read, while rows of 16 KiB stream fastest four at a time.
+constexpr int64_t kInterleaveMinRowBytes = 8192;
+
+// w·x of one row with four independent accumulators (the dot products' latency stays hidden).
+inline float dot_row_streamed(const uint16_t* wr, const uint16_t* x, int64_t cols) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t k = 0;
+    for (; k + 128 <= cols; k += 128) {
+        for (int u = 0; u < 4; ++u) {
+            acc[u] = _mm512_dpbf16_ps(acc[u], (__m512bh)_mm512_loadu_si512(wr + k + 32 * u),
+                                      (__m512bh)_mm512_loadu_si512(x + k + 32 * u));
+        }
+    }
+    for (; k < cols; k += 32) {
+        const __mmask32 m = cols - k >= 32 ? ~__mmask32(0) : static_cast<__mmask32>((uint64_t(1) << (cols - k)) - 1);
+        acc[0] = _mm512_dpbf16_ps(acc[0], (__m512bh)_mm512_maskz_loadu_epi16(m, wr + k),
+                                  (__m512bh)_mm512_maskz_loadu_epi16(m, x + k));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+void decode_rows(const uint16_t* x, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    const int64_t cols = w.cols;
+    const uint16_t* wd = static_cast<const uint16_t*>(w.data);
+    int64_t r = r0;
+    if (cols * int64_t(sizeof(uint16_t)) >= kInterleaveMinRowBytes) {
+        for (; r + 4 <= r1; r += 4) block<4, 1, false>(x, cols, w, r, 0, y);
+    }
+    for (; r < r1; ++r) y[r] = dot_row_streamed(wd + r * cols, x, cols);
+}
+
 }  // namespace
 
 void to_bf16_avx512(const float* x, int64_t n, uint16_t* out) {
@@ -75,6 +110,10 @@ void to_bf16_avx512(const float* x, int64_t n, uint16_t* out) {
 }
 
 void matmul_rows_bf16dot_avx512(const uint16_t* xb, int64_t n, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    if (n == 1) {
+        decode_rows(xb, w, r0, r1, y);
+        return;
+    }
     for (int64_t tc = 0; tc < n; tc += kTokenChunk) {
         const int64_t tc_end = tc + kTokenChunk < n ? tc + kTokenChunk : n;
         int64_t r = r0;

@@ -1,0 +1,89 @@
+// bench-decode-profile MODEL [PROMPT_TOKENS] [DECODE_TOKENS] [THREADS]: single-sequence decode as
+// `bench peer` measures it (a prompt, then one token per eval), printed as JSON: tokens/s, the
+// weight bytes streamed per second, and the process CPU time per token (less disturbed by
+// neighbours than wall time on a shared machine). Built with -DORLEANSLLM_OP_PROFILE=ON it adds the
+// wall time of every forward() stage per decoded token (src/op-profile.h); docs/PERFORMANCE.md.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <vector>
+
+#include "op-profile.h"
+#include "orleansllm.h"
+
+namespace {
+
+double process_cpu_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: bench-decode-profile MODEL [PROMPT_TOKENS=512] [DECODE_TOKENS=128] [THREADS=2]\n");
+        return 2;
+    }
+    const int prompt_tokens = argc > 2 ? std::atoi(argv[2]) : 512;
+    const int decode_tokens = argc > 3 ? std::atoi(argv[3]) : 128;
+    orleansllm_model_params mp = orleansllm_model_default_params();
+    mp.n_threads = argc > 4 ? std::atoi(argv[4]) : 2;
+    orleansllm_model* model = nullptr;
+    if (orleansllm_model_load(argv[1], mp, &model) != 0) {
+        std::fprintf(stderr, "%s\n", orleansllm_last_error());
+        return 1;
+    }
+    orleansllm_model_info info{};
+    orleansllm_model_get_info(model, &info);
+    orleansllm_context_params cp = orleansllm_context_default_params();
+    cp.n_ctx = prompt_tokens + decode_tokens + 1;
+    orleansllm_context* ctx = nullptr;
+    if (orleansllm_context_init(model, cp, &ctx) != 0) {
+        std::fprintf(stderr, "%s\n", orleansllm_last_error());
+        return 1;
+    }
+    std::vector<float> logits(size_t(info.vocab_size));
+    std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
+    for (int i = 0; i < prompt_tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
+
+#ifdef OLM_OP_PROFILE
+    olm::op_profile_reset();
+#endif
+    const double cpu0 = process_cpu_s();
+    const auto t0 = std::chrono::steady_clock::now();
+    double best_step_s = 1e30;
+    int32_t token = prompt.back();
+    for (int i = 0; i < decode_tokens; ++i) {
+        const auto s0 = std::chrono::steady_clock::now();
+        orleansllm_context_eval(ctx, &token, 1, 0, logits.data());
+        best_step_s = std::min(best_step_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
+        token = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    }
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu_s = process_cpu_s() - cpu0;
+
+    std::printf("{\"prompt_tokens\":%d,\"decode_tokens\":%d,\"threads\":%d,\"weight_bytes\":%lld,", prompt_tokens, decode_tokens,
+                mp.n_threads, (long long)info.weight_bytes);
+    std::printf("\"decode_tokens_per_s\":%.2f,\"best_step_tokens_per_s\":%.2f,\"weight_GB_per_s\":%.1f,\"cpu_ms_per_token\":%.2f",
+                decode_tokens / wall_s, 1 / best_step_s, double(info.weight_bytes) * decode_tokens / wall_s / 1e9,
+                cpu_s * 1e3 / decode_tokens);
+#ifdef OLM_OP_PROFILE
+    const olm::op_profile_totals totals = olm::op_profile_read();
+    int64_t all_ns = 0;
+    for (int s = 0; s < int(olm::op_stage::count); ++s) all_ns += totals.ns[s];
+    std::printf(",\"stages_ms_per_token\":{");
+    for (int s = 0; s < int(olm::op_stage::count); ++s) {
+        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f}", s ? "," : "", olm::op_stage_name(olm::op_stage(s)),
+                    double(totals.ns[s]) / 1e6 / decode_tokens, double(totals.ns[s]) / double(all_ns));
+    }
+    std::printf("},\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
+#endif
+    std::printf("}\n");
+    orleansllm_context_free(ctx);
+    orleansllm_model_free(model);
+}
