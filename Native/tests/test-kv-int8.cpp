@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "engine.h"
 #include "model.h"
 #include "orleansllm.h"
+#include "quant.h"
 #include "status.h"
 
 namespace {
@@ -42,6 +44,38 @@ std::vector<float> context_logits(orleansllm_model* m, int32_t kv_cache_dtype, c
 }
 
 }  // namespace
+
+// The row quantizer on hand-worked rows: scale = amax / 127 in float32 after the values, round
+// half away from zero, a zero row stays zero (scale 0, no division by zero).
+TEST(KvInt8, RowQuantizerFollowsTheDocumentedRule) {
+    std::vector<float> x(16, 0.0f);
+    x[0] = 2.54f;    // amax: q = 127
+    x[1] = -2.54f;   // q = -127
+    x[2] = 0.03f;    // 0.03 / 0.02 = 1.5: half away from zero, 2
+    x[3] = -0.03f;   // -2
+    x[4] = 0.0099f;  // 0.495: 0
+    std::vector<uint8_t> row(size_t(olm::kv_row_bytes(olm::dtype::kv_int8, 16)));
+    ASSERT_EQ(row.size(), 20u);
+    olm::quantize_kv_int8_row(x.data(), 16, row.data());
+    const auto* q = reinterpret_cast<const int8_t*>(row.data());
+    float scale;
+    std::memcpy(&scale, row.data() + 16, sizeof(float));
+    EXPECT_EQ(scale, 2.54f / 127.0f);
+    EXPECT_EQ(q[0], 127);
+    EXPECT_EQ(q[1], -127);
+    EXPECT_EQ(q[2], 2);
+    EXPECT_EQ(q[3], -2);
+    EXPECT_EQ(q[4], 0);
+    std::vector<float> back(16);
+    olm::dequantize_kv_int8_row(row.data(), 16, back.data());
+    for (size_t i = 0; i < 16; ++i) EXPECT_LE(std::fabs(back[i] - x[i]), scale / 2 * 1.0001f) << i;
+
+    std::fill(x.begin(), x.end(), 0.0f);
+    olm::quantize_kv_int8_row(x.data(), 16, row.data());
+    std::memcpy(&scale, row.data() + 16, sizeof(float));
+    EXPECT_EQ(scale, 0.0f);
+    for (int i = 0; i < 16; ++i) EXPECT_EQ(q[i], 0);
+}
 
 TEST(KvInt8, ModelInfoAndTheBudgetCountInt8Rows) {
     orleansllm_model* bf16 = load("llama_bf16");
