@@ -23,4 +23,12 @@ public static class KvCacheTypes
         "int8" => KvCacheType.Int8,
         _ => null,
     };
+
+    /// <summary>"bf16", "int8", or "default" (the model's).</summary>
+    public static string Name(KvCacheType type) => type switch
+    {
+        KvCacheType.Bf16 => "bf16",
+        KvCacheType.Int8 => "int8",
+        _ => "default",
+    };
 }
