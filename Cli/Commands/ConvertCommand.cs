@@ -19,8 +19,8 @@ internal static class ConvertCommand
         var source = new Argument<string>("HF_DIR") { Description = "Hugging Face model folder: config.json, safetensors, tokenizer files" };
         var target = new Argument<string>("OUT") { Description = "The .gguf file to write" };
         var force = new Option<bool>("--force") { Description = "Overwrite OUT if it exists" };
-        var type = new Option<string?>("--type") { Description = "Quantize the matrices: q8_0 or q4_0 (default: keep the stored F32/F16/BF16)" };
-        type.AcceptOnlyFromAmong("q8_0", "q4_0");
+        var type = new Option<string?>("--type") { Description = "Quantize the matrices: q8_0, q4_0 or q4_k_m (default: keep the stored F32/F16/BF16)" };
+        type.AcceptOnlyFromAmong(NativeQuantizer.Names);
         foreach (Argument path in new Argument[] { source, target })
         {
             path.Validators.Add(result =>

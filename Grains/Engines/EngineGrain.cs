@@ -136,7 +136,7 @@ public sealed partial class EngineGrain(
             {
                 var weights = string.IsNullOrEmpty(_config.Weights) ? WeightQuantization.AsStored
                     : NativeQuantizer.Parse(_config.Weights)
-                      ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0 or q4_0");
+                      ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0, q4_0 or q4_k_m");
                 var model = NativeModel.Load(path, _config.Threads, weights: weights);
                 var engine = new NativeEngine(model, new Native.EngineOptions
                 {
