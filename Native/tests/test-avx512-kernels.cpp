@@ -81,7 +81,7 @@ TEST(Avx512Kernels, MatmulRowsOfEveryDtypeMatchTheReference) {
 
 TEST(Avx512Kernels, QuantizedRowsMatchTheDequantizedReference) {
     REQUIRE_AVX512_VNNI();
-    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0})
         for (const int64_t cols : {32, 96, 256})  // a lone tail block, pairs and a tail, pairs only
             for (const int64_t n : {1, 3, 37}) {
                 const olm_test::quantized_matrix w(type, 13, cols, 7);
@@ -104,7 +104,7 @@ TEST(Avx512Kernels, KDecodeRowsMatchTheDequantizedReference) {
 
 TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
     REQUIRE_AVX512_BF16();
-    for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0}) {
         const olm_test::quantized_matrix w(type, 9, 96, 5);
         std::vector<uint16_t> got(size_t(5 * 96));
         olm::dequantize_rows_bf16_avx512(w.m, 3, 8, got.data());  // rows [3, 8)
