@@ -114,6 +114,20 @@ TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
     }
 }
 
+TEST(Avx512Kernels, KTypeRowsWidenToBf16LikeTheScalarDequantizer) {
+    REQUIRE_AVX512_BF16();
+    for (const dtype type : {dtype::q4_k, dtype::q6_k}) {
+        const olm_test::quantized_matrix w(type, 6, 512, 9);
+        std::vector<uint16_t> got(size_t(3 * 512));
+        olm::dequantize_rows_bf16_avx512(w.m, 2, 5, got.data());  // rows [2, 5)
+        for (size_t i = 0; i < got.size(); ++i) {
+            // The scalar dequantizer's multiply-subtract may be fused (Q4_K): one BF16 step apart at most.
+            const int diff = std::abs(int(got[i]) - int(olm::to_bf16(w.deq[2 * 512 + i])));
+            ASSERT_LE(diff, type == dtype::q4_k ? 1 : 0) << olm::dtype_name(type) << " element " << i;
+        }
+    }
+}
+
 TEST(Avx512Kernels, ToBf16RoundsToNearestEvenLikeTheScalarConversion) {
     REQUIRE_AVX512_BF16();
     std::vector<float> x = random_floats(37, 3, 100.0f);  // 37: two vectors and a masked tail

@@ -193,7 +193,15 @@ void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, floa
 }  // namespace
 
 void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
-    if (w.type != dtype::q8_0 && w.type != dtype::q4_0) {  // the others: the scalar dequantizer, then BF16
+    if (w.type == dtype::q4_k || w.type == dtype::q6_k) {
+        const int64_t blocks = w.cols / kSuperBlock, bb = dtype_block_bytes(w.type);
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();
+            for (int64_t b = 0; b < blocks; ++b, out += kSuperBlock) dequantize_k_block_bf16_avx512(w.type, row + b * bb, out);
+        }
+        return;
+    }
+    if (w.type != dtype::q8_0 && w.type != dtype::q4_0) {  // Q5_0, Q5_1: the scalar dequantizer, then BF16
         thread_local std::vector<float> row;
         row.resize(static_cast<size_t>(w.cols));
         for (int64_t r = r0; r < r1; ++r, out += w.cols) {
