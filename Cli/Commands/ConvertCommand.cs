@@ -21,9 +21,9 @@ internal static class ConvertCommand
         var force = new Option<bool>("--force") { Description = "Overwrite OUT if it exists" };
         var type = new Option<string?>("--type")
         {
-            Description = "Quantize the matrices (q8_0, q4_0) or widen every tensor to f32 (a reference for bench peer --reference); default: keep the stored F32/F16/BF16",
+            Description = "Quantize the matrices (q8_0, q4_0, q4_k_m) or widen every tensor to f32 (a reference for bench peer --reference); default: keep the stored F32/F16/BF16",
         };
-        type.AcceptOnlyFromAmong("q8_0", "q4_0", "f32");
+        type.AcceptOnlyFromAmong([.. NativeQuantizer.Names, "f32"]);
         foreach (Argument path in new Argument[] { source, target })
         {
             path.Validators.Add(result =>

@@ -7,7 +7,7 @@ using OrleansLlm.Tokenizers.Gguf;
 namespace OrleansLlm.Cli.Converting;
 
 /// <summary>What to convert and where.</summary>
-/// <param name="Weights">Quantize the matrices (Q8_0 / Q4_0, with the engine's quantizer) or keep them as stored.</param>
+/// <param name="Weights">Quantize the matrices (Q8_0, Q4_0 or the Q4_K_M mixture, with the engine's quantizer) or keep them as stored.</param>
 /// <param name="WidenToF32">Write every tensor as F32 (exact from F16/BF16): a file llama.cpp
 /// computes in F32 throughout, the reference of `bench peer --reference`.</param>
 internal sealed record ConvertRequest(string ModelDirectory, string OutPath, bool Force,
@@ -174,14 +174,17 @@ internal sealed class GgufConverter
         }
         var bytes = new byte[chunkRows * rowBytes];
         var values = new float[chunkRows * columns];
-        var weights = tensor.Type switch
+        QuantizedType? weights = tensor.Type switch
         {
-            GgufTensorType.Q8_0 => WeightQuantization.Q8_0,
-            GgufTensorType.Q4_0 => WeightQuantization.Q4_0,
-            _ => WeightQuantization.AsStored,
+            GgufTensorType.Q8_0 => QuantizedType.Q8_0,
+            GgufTensorType.Q4_0 => QuantizedType.Q4_0,
+            GgufTensorType.Q5_0 => QuantizedType.Q5_0,
+            GgufTensorType.Q4_K => QuantizedType.Q4_K,
+            GgufTensorType.Q6_K => QuantizedType.Q6_K,
+            _ => null,
         };
-        var output = weights == WeightQuantization.AsStored ? new byte[values.Length * 4]
-            : new byte[NativeQuantizer.QuantizedBytes(weights, chunkRows, columns)];
+        var output = weights is not { } w ? new byte[values.Length * 4]
+            : new byte[NativeQuantizer.QuantizedBytes(w, chunkRows, columns)];
         for (long row = 0; row < rows; row += chunkRows)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -189,15 +192,15 @@ internal sealed class GgufConverter
             int count = (int)(n * columns);
             input.ReadExactly(bytes, 0, (int)(n * rowBytes));
             ToFloat(tensor.SourceType, bytes.AsSpan(0, (int)(n * rowBytes)), values.AsSpan(0, count));
-            if (weights == WeightQuantization.AsStored)
+            if (weights is not { } quantized)
             {
                 MemoryMarshal.AsBytes(values.AsSpan(0, count)).CopyTo(output);
                 writer.WriteTensorData(output.AsSpan(0, count * 4));
             }
             else
             {
-                int outBytes = (int)NativeQuantizer.QuantizedBytes(weights, n, columns);
-                NativeQuantizer.Quantize(weights, values.AsSpan(0, count), n, columns, output.AsSpan(0, outBytes));
+                int outBytes = (int)NativeQuantizer.QuantizedBytes(quantized, n, columns);
+                NativeQuantizer.Quantize(quantized, values.AsSpan(0, count), n, columns, output.AsSpan(0, outBytes));
                 writer.WriteTensorData(output.AsSpan(0, outBytes));
             }
             onBytesWritten?.Invoke(n * rowBytes);
@@ -269,9 +272,10 @@ internal sealed class GgufConverter
             {
                 written = GgufTensorType.F32;
             }
-            else if (_request.Weights != WeightQuantization.AsStored && source.Shape[^1] % 32 == 0)
+            else if (NativeQuantizer.TypeOf(_request.Weights, ggufName, source.Shape[^1], config.LayerCount, config.TieWordEmbeddings)
+                     is { } quantized)
             {
-                written = _request.Weights == WeightQuantization.Q8_0 ? GgufTensorType.Q8_0 : GgufTensorType.Q4_0;
+                written = GgufTypeOf(quantized);
             }
             _tensors.Add(new PlannedTensor(ggufName, dimensions, written, source, permuteHeads, null, type));
         }
@@ -346,9 +350,25 @@ internal sealed class GgufConverter
         _metadata.Set($"{a}.vocab_size", GgufValue.Of((uint)config.VocabSize));
     }
 
-    /// <summary>llama_ftype from the type most matrices have: 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16.</summary>
+    /// <summary>The GGUF tensor type (ggml_type) of a quantized type.</summary>
+    private static GgufTensorType GgufTypeOf(QuantizedType type) => type switch
+    {
+        QuantizedType.Q8_0 => GgufTensorType.Q8_0,
+        QuantizedType.Q4_0 => GgufTensorType.Q4_0,
+        QuantizedType.Q5_0 => GgufTensorType.Q5_0,
+        QuantizedType.Q4_K => GgufTensorType.Q4_K,
+        QuantizedType.Q6_K => GgufTensorType.Q6_K,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    /// <summary>llama_ftype: 15 for a Q4_K_M conversion, else from the type most matrices have: 0 all F32, 1 mostly F16,
+    /// 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16.</summary>
     private uint FileType()
     {
+        if (_request.Weights == WeightQuantization.Q4_K_M)
+        {
+            return 15;
+        }
         var type = _tensors.Where(t => t.Dimensions.Length == 2).GroupBy(t => t.Type)
             .OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
         return type switch

@@ -136,7 +136,7 @@ public sealed partial class EngineGrain(
             {
                 var weights = string.IsNullOrEmpty(_config.Weights) ? WeightQuantization.AsStored
                     : NativeQuantizer.Parse(_config.Weights)
-                      ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0 or q4_0");
+                      ?? throw new ArgumentException($"Weights '{_config.Weights}' is not q8_0, q4_0 or q4_k_m");
                 var kvCache = string.IsNullOrEmpty(_config.KvCacheDtype) ? KvCacheType.ModelDefault
                     : KvCacheTypes.Parse(_config.KvCacheDtype)
                       ?? throw new ArgumentException($"KvCacheDtype '{_config.KvCacheDtype}' is not bf16 or int8");

@@ -35,6 +35,12 @@ internal static partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_quantize")]
     internal static unsafe partial int Quantize(int type, float* x, long rows, long cols, byte* output, long outputBytes);
 
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_dequantize")]
+    internal static unsafe partial int Dequantize(int type, byte* blocks, long rows, long cols, float* output);
+
+    [LibraryImport(LibraryName, EntryPoint = "orleansllm_q4_k_m_tensor_type", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Q4KMTensorType(string ggufName, long cols, int layers, int tiedEmbeddings);
+
     [LibraryImport(LibraryName, EntryPoint = "orleansllm_quantized_bytes")]
     internal static partial long QuantizedBytes(int type, long rows, long cols);
 

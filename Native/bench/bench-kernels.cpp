@@ -74,7 +74,8 @@ BENCHMARK(BM_MatmulQuant)
     ->ArgNames({"n", "rows", "cols", "type", "bf16path"})->UseRealTime();
 
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
-// machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0), avx512 (0 AVX2).
+// machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0, 5 Q5_0, 7 Q4_K,
+// 8 Q6_K), avx512 (0 AVX2). The activation quantization is part of the timed work, as in matmul().
 void BM_DecodeKernel(benchmark::State& state) {
     const int64_t rows = state.range(0), cols = state.range(1);
     const auto type = static_cast<olm::dtype>(state.range(2));
@@ -96,6 +97,7 @@ void BM_DecodeKernel(benchmark::State& state) {
     std::vector<uint8_t> q8(size_t(olm::q8_activation_bytes(1, cols) + 64));
     void* aligned = q8.data() + (64 - reinterpret_cast<uintptr_t>(q8.data()) % 64) % 64;
     const int32_t k = avx512 ? olm::q8_corr_k_avx512_vnni(type) : olm::q8_corr_k_avx2(type);
+    std::vector<uint8_t> q8k(size_t(olm::q8k_activation_bytes(cols)));
     for (auto _ : state) {
         if (type == olm::dtype::bf16 && avx512) {
             olm::to_bf16_avx512(x.data(), cols, xb.data());
@@ -103,6 +105,9 @@ void BM_DecodeKernel(benchmark::State& state) {
         } else if (type == olm::dtype::bf16) {
             olm::to_bf16_pairs(x.data(), 1, cols, xp.data());
             olm::matmul_rows_bf16_pairs_avx2(xp.data(), x.data(), 1, w, 0, rows, y.data());
+        } else if (olm::dtype_has_k_decode_kernel(type)) {
+            const olm::q8k_activations xq = olm::quantize_activations_q8k(x.data(), cols, q8k.data());
+            (avx512 ? olm::matmul_rows_k_avx512_vnni : olm::matmul_rows_k_avx2)(xq, w, 0, rows, y.data());
         } else {
             const olm::q8_activations xq = olm::quantize_activations(x.data(), 1, cols, k, aligned, 0, 1);
             (avx512 ? olm::matmul_rows_q8_avx512_vnni : olm::matmul_rows_q8_avx2)(xq, w, 0, rows, y.data());
@@ -112,7 +117,7 @@ void BM_DecodeKernel(benchmark::State& state) {
     state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
     state.counters["Gweights_per_s"] = benchmark::Counter(double(rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
+BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4, 5, 7, 8}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
 
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
 // over a float32 (kv = 0), BF16 (kv = 1) or INT8 (kv = 2) cache, through the dispatch; kv = 3 is

@@ -88,7 +88,7 @@ bool dtype_has_quantizer(dtype type) {
     return type == dtype::q8_0 || type == dtype::q4_0 || type == dtype::q5_0 || type == dtype::q4_k || type == dtype::q6_k;
 }
 
-bool dtype_has_q8_kernel(dtype type) { return type == dtype::q8_0 || type == dtype::q4_0; }
+bool dtype_has_q8_kernel(dtype type) { return type == dtype::q8_0 || type == dtype::q4_0 || type == dtype::q5_0; }
 
 namespace {
 

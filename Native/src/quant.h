@@ -108,8 +108,8 @@ bool dtype_has_quantizer(dtype type);
 // The K quantizers (quant-k.cpp), n_blocks super-blocks of 256.
 void quantize_q4_k(const float* x, block_q4_k* y, int64_t n_blocks);
 void quantize_q6_k(const float* x, block_q6_k* y, int64_t n_blocks);
-// Whether `type` has the Q8-activation kernels and quantize_row (Q8_0, Q4_0); the other quantized
-// types are dequantized before the float kernels.
+// Whether `type` has the Q8-activation kernels (Q8_0, Q4_0, Q5_0); Q4_K / Q6_K have their own
+// decode kernels (cpu/matmul.h), Q5_1 and batches of the K types are dequantized first.
 bool dtype_has_q8_kernel(dtype type);
 // n floats (whole blocks of `type`, any quantized type) from its blocks.
 void dequantize_row(dtype type, const void* blocks, float* out, int64_t n);

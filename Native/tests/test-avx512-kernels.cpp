@@ -81,7 +81,7 @@ TEST(Avx512Kernels, MatmulRowsOfEveryDtypeMatchTheReference) {
 
 TEST(Avx512Kernels, QuantizedRowsMatchTheDequantizedReference) {
     REQUIRE_AVX512_VNNI();
-    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0})
         for (const int64_t cols : {32, 96, 256})  // a lone tail block, pairs and a tail, pairs only
             for (const int64_t n : {1, 3, 37}) {
                 const olm_test::quantized_matrix w(type, 13, cols, 7);
@@ -104,12 +104,26 @@ TEST(Avx512Kernels, KDecodeRowsMatchTheDequantizedReference) {
 
 TEST(Avx512Kernels, QuantizedRowsWidenToBf16LikeTheScalarDequantizer) {
     REQUIRE_AVX512_BF16();
-    for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0}) {
         const olm_test::quantized_matrix w(type, 9, 96, 5);
         std::vector<uint16_t> got(size_t(5 * 96));
         olm::dequantize_rows_bf16_avx512(w.m, 3, 8, got.data());  // rows [3, 8)
         for (size_t i = 0; i < got.size(); ++i) {
             ASSERT_EQ(got[i], olm::to_bf16(w.deq[3 * 96 + i])) << olm::dtype_name(type) << " element " << i;
+        }
+    }
+}
+
+TEST(Avx512Kernels, KTypeRowsWidenToBf16LikeTheScalarDequantizer) {
+    REQUIRE_AVX512_BF16();
+    for (const dtype type : {dtype::q4_k, dtype::q6_k}) {
+        const olm_test::quantized_matrix w(type, 6, 512, 9);
+        std::vector<uint16_t> got(size_t(3 * 512));
+        olm::dequantize_rows_bf16_avx512(w.m, 2, 5, got.data());  // rows [2, 5)
+        for (size_t i = 0; i < got.size(); ++i) {
+            // The scalar dequantizer's multiply-subtract may be fused (Q4_K): one BF16 step apart at most.
+            const int diff = std::abs(int(got[i]) - int(olm::to_bf16(w.deq[2 * 512 + i])));
+            ASSERT_LE(diff, type == dtype::q4_k ? 1 : 0) << olm::dtype_name(type) << " element " << i;
         }
     }
 }

@@ -299,7 +299,7 @@ TEST(Quantizer, CApiQuantizesAndRejectsBadShapes) {
 }
 
 TEST(QuantKernels, Avx2RowsMatchTheDequantizedReference) {
-    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0})
         for (const int64_t cols : {32, 96, 256})  // one block, an odd count, many
             for (const int64_t n : {1, 3, 37}) {
                 const int64_t rows = 13;
@@ -337,7 +337,7 @@ TEST(QuantKernels, KTypesDecodeThroughMatmulMatchesTheFloatReference) {
 
 TEST(QuantKernels, MatmulDispatchMatchesTheFloatReference) {
     olm::thread_pool pool(2);
-    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q5_0})
         for (const int64_t n : {1, 5, 40})
             for (const auto path : {olm::quant_batch_path::int8, olm::quant_batch_path::bf16}) {
                 const int64_t rows = 70, cols = 160;

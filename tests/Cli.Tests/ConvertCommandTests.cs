@@ -214,7 +214,8 @@ public sealed class ConvertCommandTests : IDisposable
         var p = ModelPresets.Tiny;
         var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(SourceBytes(dir, "model.layers.0.self_attn.v_proj.weight"));
         var values = source.ToArray().Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray();
-        var weights = NativeQuantizer.Parse(type)!.Value;
+        var quantization = NativeQuantizer.Parse(type)!.Value;
+        var weights = (QuantizedType)(int)quantization;
         long rows = p.KvHeadCount * p.HeadDim;
         var expected = new byte[NativeQuantizer.QuantizedBytes(weights, rows, p.HiddenSize)];
         NativeQuantizer.Quantize(weights, values, rows, p.HiddenSize, expected);
@@ -223,7 +224,7 @@ public sealed class ConvertCommandTests : IDisposable
         // The file loads as quantized and computes what quantizing the HF folder at load computes.
         int[] prompt = [5, 17, 300, 2000, 42];
         using var fromFile = NativeModel.Load(gguf, threadCount: 2);
-        using var atLoad = NativeModel.Load(dir, threadCount: 2, weights: weights);
+        using var atLoad = NativeModel.Load(dir, threadCount: 2, weights: quantization);
         Assert.Equal(type, fromFile.Description.WeightDtype);
         Assert.Equal(type, atLoad.Description.WeightDtype);
         using var a = fromFile.CreateContext(64);
@@ -250,6 +251,39 @@ public sealed class ConvertCommandTests : IDisposable
         // BF16 → F32 is exact: the values are the source's, bit for bit.
         Assert.Equal(Widen(SourceBytes(dir, "model.layers.0.self_attn.v_proj.weight"), bf16: true),
             file.ReadTensorBytes(file.Tensor("blk.0.attn_v.weight")!));
+    }
+
+    [Fact]
+    public void Q4_K_M_follows_llama_cpps_mixture_and_loads_like_quantizing_at_load()
+    {
+        // Tiny: 2 layers, untied, rows of 128 (384 for ffn_down): no row is whole 256-blocks, so Q4_K
+        // falls back to Q5_0 and Q6_K (the LM head; attn_v / ffn_down of layer 1 = 7·2/8) to Q8_0.
+        string dir = MakeTiny();
+        string gguf = Path.Combine(_temp.Path, "q4_k_m.gguf");
+        var (exitCode, _, error) = Run("convert", "--to", "gguf", "--type", "q4_k_m", dir, gguf);
+        Assert.True(exitCode == 0, error);
+        var file = GgufReader.Read(gguf);
+        Assert.Equal(15L, file.Metadata.GetInteger("general.file_type"));
+        Assert.Equal(GgufTensorType.Q5_0, file.Tensor("token_embd.weight")!.Type);
+        Assert.Equal(GgufTensorType.Q8_0, file.Tensor("output.weight")!.Type);
+        foreach (string name in new[] { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" })
+        {
+            Assert.Equal(GgufTensorType.Q5_0, file.Tensor($"blk.0.{name}.weight")!.Type);
+            var layer1 = name is "attn_v" or "ffn_down" ? GgufTensorType.Q8_0 : GgufTensorType.Q5_0;
+            Assert.Equal(layer1, file.Tensor($"blk.1.{name}.weight")!.Type);
+        }
+
+        int[] prompt = [5, 17, 300, 2000, 42];
+        using var fromFile = NativeModel.Load(gguf, threadCount: 2);
+        using var atLoad = NativeModel.Load(dir, threadCount: 2, weights: WeightQuantization.Q4_K_M);
+        using var a = fromFile.CreateContext(64);
+        using var b = atLoad.CreateContext(64);
+        var la = a.EvalAll(prompt);
+        var lb = b.EvalAll(prompt);
+        for (int i = 0; i < la.Length; i++)
+        {
+            Assert.True(Math.Abs(la[i] - lb[i]) <= 1e-4f, $"logit {i}: {la[i]} vs {lb[i]}");
+        }
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class LlamaCppQuantizerTests : IDisposable
             long columns = (long)tensor.Dimensions[0];
             long rows = tensor.Dimensions.Skip(1).Aggregate(1L, (p, d) => p * (long)d);
             var values = MemoryMarshal.Cast<byte, float>(f32.ReadTensorBytes(source)).ToArray();
-            var type = tensor.Type == GgufTensorType.Q8_0 ? WeightQuantization.Q8_0 : WeightQuantization.Q4_0;
+            var type = tensor.Type == GgufTensorType.Q8_0 ? QuantizedType.Q8_0 : QuantizedType.Q4_0;
             var mine = new byte[NativeQuantizer.QuantizedBytes(type, rows, columns)];
             NativeQuantizer.Quantize(type, values, rows, columns, mine);
             AssertSameBlocks(tensor.Name, tensor.Type, llama.ReadTensorBytes(tensor), mine);

@@ -1,9 +1,10 @@
-// AVX2 kernels for Q8_0 / Q4_0 weights against Q8 activations (matmul.h), and the activation
+// AVX2 kernels for Q8_0 / Q4_0 / Q5_0 weights against Q8 activations (matmul.h), and the activation
 // quantizer both instruction sets share. Weights are widened to bytes in registers, never in
 // memory; products are exact in integers, one float FMA per block and token scales them.
 #include <immintrin.h>
 
 #include <cassert>
+#include <cstring>
 
 #include "avx2-math.h"
 #include "matmul.h"
@@ -25,8 +26,19 @@ inline __m256i unpack_q4(const uint8_t* qs) {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
 }
 
+// Q5_0's bit 4 of element i (bit i of the 32-bit qh) as 0x10 in byte i: byte i takes qh's byte
+// i / 8 and tests its bit i % 8.
+inline __m256i unpack_q5_high(const uint8_t* qh) {
+    uint32_t h;
+    std::memcpy(&h, qh, 4);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(h)),
+                                              _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+    const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(0x10));
+}
+
 // One weight block prepared for R × TT dot products: Q8_0 keeps |w| (unsigned) and w (for the
-// signs it moves onto x); Q4_0 keeps the nibbles, unsigned already.
+// signs it moves onto x); Q4_0 and Q5_0 keep q = value + 8 / + 16, unsigned already.
 template <dtype T>
 struct weight_block {
     __m256i u, s;
@@ -37,13 +49,17 @@ struct weight_block {
             s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs));
             u = _mm256_abs_epi8(s);
             d = fp16_to_fp32(b->d);
-        } else {
+        } else if constexpr (T == dtype::q4_0) {
             const auto* b = reinterpret_cast<const block_q4_0*>(block);
             u = unpack_q4(b->qs);
             d = fp16_to_fp32(b->d);
+        } else {
+            const auto* b = reinterpret_cast<const block_q5_0*>(block);
+            u = _mm256_or_si256(unpack_q4(b->qs), unpack_q5_high(b->qh));
+            d = fp16_to_fp32(b->d);
         }
     }
-    // 8 int32 lanes summing to Σ w·x (Q4_0: plus the excess 8·Σx, which corr cancels).
+    // 8 int32 lanes summing to Σ w·x (Q4_0 / Q5_0: plus the excess 8·Σx / 16·Σx, which corr cancels).
     __m256i dot(__m256i xv) const {
         const __m256i ones = _mm256_set1_epi16(1);
         if constexpr (T == dtype::q8_0) {
@@ -71,10 +87,10 @@ void block_tile(const q8_activations& x, const matrix& w, int64_t row, int64_t t
             const __m256i xv = _mm256_load_si256(reinterpret_cast<const __m256i*>(token_qs(x, t0 + t, b)));
             const __m256 xd = _mm256_load_ps(token_d(x, t0 + t, b));
             __m256i corr = _mm256_setzero_si256();
-            if constexpr (T == dtype::q4_0) corr = _mm256_load_si256(reinterpret_cast<const __m256i*>(token_corr(x, t0 + t, b)));
+            if constexpr (T != dtype::q8_0) corr = _mm256_load_si256(reinterpret_cast<const __m256i*>(token_corr(x, t0 + t, b)));
             for (int r = 0; r < R; ++r) {
                 __m256i p = wb[r].dot(xv);
-                if constexpr (T == dtype::q4_0) p = _mm256_add_epi32(p, corr);
+                if constexpr (T != dtype::q8_0) p = _mm256_add_epi32(p, corr);
                 acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(xd, _mm256_set1_ps(wb[r].d)), acc[r][t]);
             }
         }
@@ -148,14 +164,16 @@ q8_activations quantize_activations(const float* x, int64_t n, int64_t cols, int
     return q;
 }
 
-int32_t q8_corr_k_avx2(dtype type) { return type == dtype::q4_0 ? 1 : 0; }
+int32_t q8_corr_k_avx2(dtype type) { return type == dtype::q4_0 ? 1 : type == dtype::q5_0 ? 2 : 0; }
 
 void matmul_rows_q8_avx2(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     if (w.type == dtype::q8_0) {
         rows<dtype::q8_0>(x, w, r0, r1, y);
-    } else {
-        assert(w.type == dtype::q4_0);
+    } else if (w.type == dtype::q4_0) {
         rows<dtype::q4_0>(x, w, r0, r1, y);
+    } else {
+        assert(w.type == dtype::q5_0);
+        rows<dtype::q5_0>(x, w, r0, r1, y);
     }
 }
 

@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernels for Q8_0 / Q4_0 weights against Q8 activations (matmul.h): two blocks per
+// AVX-512 VNNI kernels for Q8_0 / Q4_0 / Q5_0 weights against Q8 activations (matmul.h): two blocks per
 // 512-bit register, products summed by vpdpbusd (unsigned weight bytes × signed activation bytes)
 // into int32 lanes that start from the activations' correction (which cancels the unsigned offset).
 #include <immintrin.h>
@@ -39,16 +39,29 @@ struct weight_pair {
                                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs)), 1);
             u = _mm512_xor_si512(s, _mm512_set1_epi8(static_cast<char>(0x80)));  // w + 128
             d = scales(a->d, b->d);
-        } else {
+        } else if constexpr (T == dtype::q4_0) {
             const auto* a = reinterpret_cast<const block_q4_0*>(block);
             const auto* b = reinterpret_cast<const block_q4_0*>(block + bb);
-            const __m256i ab = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b->qs)),
-                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(a->qs)));
-            // 128-bit lanes [a lo, b lo, a hi, b hi] → [a lo, a hi, b lo, b hi]
-            const __m512i nib = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
-            u = _mm512_and_si512(_mm512_shuffle_i64x2(nib, nib, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(0x0F));
+            u = nibbles(a->qs, b->qs);
+            d = scales(a->d, b->d);
+        } else {
+            const auto* a = reinterpret_cast<const block_q5_0*>(block);
+            const auto* b = reinterpret_cast<const block_q5_0*>(block + bb);
+            uint32_t ha, hb;
+            std::memcpy(&ha, a->qh, 4);
+            std::memcpy(&hb, b->qh, 4);
+            // Bit i of the 64 is bit 4 of byte i (element i of a, then of b): q = value + 16.
+            const __m512i high = _mm512_and_si512(_mm512_movm_epi8(uint64_t(ha) | uint64_t(hb) << 32), _mm512_set1_epi8(0x10));
+            u = _mm512_or_si512(nibbles(a->qs, b->qs), high);
             d = scales(a->d, b->d);
         }
+    }
+    // The nibbles of two Q4_0-layout blocks as 64 bytes in element order.
+    static __m512i nibbles(const uint8_t* qa, const uint8_t* qb) {
+        const __m256i ab = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qb)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(qa)));
+        // 128-bit lanes [a lo, b lo, a hi, b hi] → [a lo, a hi, b lo, b hi]
+        const __m512i nib = _mm512_inserti64x4(_mm512_castsi256_si512(ab), _mm256_srli_epi16(ab, 4), 1);
+        return _mm512_and_si512(_mm512_shuffle_i64x2(nib, nib, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(0x0F));
     }
 };
 
@@ -58,11 +71,19 @@ inline __m256i weight_bytes_256(const uint8_t* block, float* d) {
         const auto* a = reinterpret_cast<const block_q8_0*>(block);
         *d = fp16_to_fp32(a->d);
         return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a->qs)), _mm256_set1_epi8(static_cast<char>(0x80)));
-    } else {
+    } else if constexpr (T == dtype::q4_0) {
         const auto* a = reinterpret_cast<const block_q4_0*>(block);
         *d = fp16_to_fp32(a->d);
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a->qs));
         return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+    } else {
+        const auto* a = reinterpret_cast<const block_q5_0*>(block);
+        *d = fp16_to_fp32(a->d);
+        uint32_t h;
+        std::memcpy(&h, a->qh, 4);
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a->qs));
+        const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F));
+        return _mm256_or_si256(nib, _mm256_and_si256(_mm256_movm_epi8(h), _mm256_set1_epi8(0x10)));
     }
 }
 
@@ -172,7 +193,15 @@ void rows(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, floa
 }  // namespace
 
 void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16_t* out) {
-    if (!dtype_has_q8_kernel(w.type)) {  // Q5_0, Q5_1, Q4_K, Q6_K: the scalar dequantizer, then BF16
+    if (w.type == dtype::q4_k || w.type == dtype::q6_k) {
+        const int64_t blocks = w.cols / kSuperBlock, bb = dtype_block_bytes(w.type);
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * w.row_bytes();
+            for (int64_t b = 0; b < blocks; ++b, out += kSuperBlock) dequantize_k_block_bf16_avx512(w.type, row + b * bb, out);
+        }
+        return;
+    }
+    if (w.type != dtype::q8_0 && w.type != dtype::q4_0) {  // Q5_0, Q5_1: the scalar dequantizer, then BF16
         thread_local std::vector<float> row;
         row.resize(static_cast<size_t>(w.cols));
         for (int64_t r = r0; r < r1; ++r, out += w.cols) {
@@ -206,14 +235,17 @@ void dequantize_rows_bf16_avx512(const matrix& w, int64_t r0, int64_t r1, uint16
     }
 }
 
-int32_t q8_corr_k_avx512_vnni(dtype type) { return type == dtype::q4_0 ? 1 : 16; }
+// Unsigned weights: Q4_0 is value + 8, Q5_0 value + 16, Q8_0 (xor 0x80) value + 128; corr_k · 8 lanes.
+int32_t q8_corr_k_avx512_vnni(dtype type) { return type == dtype::q4_0 ? 1 : type == dtype::q5_0 ? 2 : 16; }
 
 void matmul_rows_q8_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     if (w.type == dtype::q8_0) {
         rows<dtype::q8_0>(x, w, r0, r1, y);
-    } else {
-        assert(w.type == dtype::q4_0);
+    } else if (w.type == dtype::q4_0) {
         rows<dtype::q4_0>(x, w, r0, r1, y);
+    } else {
+        assert(w.type == dtype::q5_0);
+        rows<dtype::q5_0>(x, w, r0, r1, y);
     }
 }
 

@@ -95,6 +95,63 @@ float q6_k_row(const q8k_activations& x, const block_q6_k* w) {
 
 }  // namespace
 
+namespace {
+
+// 32 values (a, b: elements 0..15, 16..31) as BF16.
+inline void store_bf16(__m512 a, __m512 b, uint16_t* out) {
+    const __m512bh ab = _mm512_cvtne2ps_pbh(b, a);
+    _mm512_storeu_si512(out, reinterpret_cast<const __m512i&>(ab));
+}
+
+// 16 unsigned bytes as floats.
+inline __m512 bytes_to_ps(__m128i v) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(v)); }
+
+}  // namespace
+
+void dequantize_k_block_bf16_avx512(dtype type, const uint8_t* block, uint16_t* out) {
+    if (type == dtype::q4_k) {
+        // As dequantize_q4_k: d·sc_j · q − dmin·m_j, the product rounded before the subtraction.
+        const auto& b = *reinterpret_cast<const block_q4_k*>(block);
+        const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
+        uint64_t sc, mn;
+        q4_k_scales(b.scales, &sc, &mn);
+        for (int p = 0; p < 4; ++p) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * p));
+            const __m256i halves[2] = {_mm256_and_si256(q, _mm256_set1_epi8(0x0F)), _mm256_and_si256(_mm256_srli_epi16(q, 4), _mm256_set1_epi8(0x0F))};
+            for (int h = 0; h < 2; ++h) {
+                const int j = 2 * p + h;
+                const __m512 d1 = _mm512_set1_ps(d * float((sc >> (8 * j)) & 0xFF)), m1 = _mm512_set1_ps(dmin * float((mn >> (8 * j)) & 0xFF));
+                const __m512 lo = _mm512_sub_ps(_mm512_mul_ps(d1, bytes_to_ps(_mm256_castsi256_si128(halves[h]))), m1);
+                const __m512 hi = _mm512_sub_ps(_mm512_mul_ps(d1, bytes_to_ps(_mm256_extracti128_si256(halves[h], 1))), m1);
+                store_bf16(lo, hi, out + 32 * j);
+            }
+        }
+        return;
+    }
+    // Q6_K: (d·scale_j) · (q − 32), q from ql nibbles and qh 2-bit fields as in q6_k_row.
+    const auto& b = *reinterpret_cast<const block_q6_k*>(block);
+    const float d = fp16_to_fp32(b.d);
+    const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
+    for (int half = 0; half < 2; ++half) {
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * half));
+        const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * half));
+        const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * half + 32));
+        const __m256i q[4] = {
+            _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_slli_epi16(_mm256_and_si256(qh, two_bits), 4)),
+            _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two_bits), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two_bits), 4)),
+        };
+        const __m512 offset = _mm512_set1_ps(32.0f);
+        for (int k = 0; k < 4; ++k) {
+            const int j = 8 * half + 2 * k;  // sub-blocks j (elements 0..15 of the 32) and j + 1
+            const __m512 lo = _mm512_mul_ps(_mm512_set1_ps(d * float(b.scales[j])), _mm512_sub_ps(bytes_to_ps(_mm256_castsi256_si128(q[k])), offset));
+            const __m512 hi = _mm512_mul_ps(_mm512_set1_ps(d * float(b.scales[j + 1])), _mm512_sub_ps(bytes_to_ps(_mm256_extracti128_si256(q[k], 1)), offset));
+            store_bf16(lo, hi, out + 128 * half + 32 * k);
+        }
+    }
+}
+
 void matmul_rows_k_avx512_vnni(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     const int64_t row_bytes = w.row_bytes();
     for (int64_t r = r0; r < r1; ++r) {

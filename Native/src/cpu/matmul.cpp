@@ -46,17 +46,17 @@ const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
 }
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
-// (at most two: Q8_0 and Q4_0 on VNNI), tokens split across the pool.
+// (at most three: Q8_0, Q4_0 and Q5_0 on VNNI), tokens split across the pool.
 class q8_inputs {
 public:
     q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs)
         : vnni_(cpu_has_avx512_vnni()) {
-        thread_local std::vector<uint8_t> buffers[2];
+        thread_local std::vector<uint8_t> buffers[kSlots];
         for (const auto& o : outs) {
             if (!dtype_has_q8_kernel(o.w->type)) continue;
             const int32_t k = corr_k(o.w->type);
-            if (corr_k_[0] == k || corr_k_[1] == k) continue;
-            const int slot = corr_k_[0] < 0 ? 0 : 1;
+            if (slot_of(k) >= 0) continue;
+            const int slot = used_++;
             corr_k_[slot] = k;
             std::vector<uint8_t>& buf = buffers[slot];
             buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols) + 64));
@@ -67,15 +67,22 @@ public:
         }
     }
     void rows(const matrix& w, int64_t r0, int64_t r1, float* y) const {
-        const q8_activations& x = views_[corr_k_[0] == corr_k(w.type) ? 0 : 1];
+        const q8_activations& x = views_[slot_of(corr_k(w.type))];
         (vnni_ ? matmul_rows_q8_avx512_vnni : matmul_rows_q8_avx2)(x, w, r0, r1, y);
     }
 
 private:
+    static constexpr int kSlots = 3;
     int32_t corr_k(dtype t) const { return vnni_ ? q8_corr_k_avx512_vnni(t) : q8_corr_k_avx2(t); }
+    int slot_of(int32_t k) const {
+        for (int i = 0; i < used_; ++i)
+            if (corr_k_[i] == k) return i;
+        return -1;
+    }
     bool vnni_;
-    int32_t corr_k_[2] = {-1, -1};
-    q8_activations views_[2];
+    int used_ = 0;
+    int32_t corr_k_[kSlots] = {};
+    q8_activations views_[kSlots];
 };
 
 // Rows [r0, r1) of quantized `w` widened to BF16 in a buffer of the worker, then the BF16
@@ -137,8 +144,8 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
-    // Q8_0 / Q4_0 through the Q8 kernels unless the bf16 path is asked for (and available); the
-    // read-only types (Q5_0, Q5_1, Q4_K, Q6_K) always widened to BF16, or to float without it.
+    // Q8_0 / Q4_0 / Q5_0 through the Q8 kernels unless the bf16 path is asked for (and available);
+    // Q5_1, and the K types beyond decode, widened to BF16, or to float without it.
     const bool quant_via_bf16 = any_q8_kernel && path == quant_batch_path::bf16 && bf16_dot;
     // AVX-512 BF16: the activations rounded to BF16 once, for BF16 weights (the precision BF16
     // checkpoints are trained and served at) and for quantized weights widened to BF16.

@@ -1,5 +1,6 @@
 // matmul.h: y = x · Wᵀ for weights in their stored dtype (F32, F16, BF16 converted in registers;
-// Q8_0 and Q4_0 against activations quantized to 8 bits per 32-block, docs/QUANTIZATION.md).
+// Q8_0, Q4_0 and Q5_0 against activations quantized to 8 bits per 32-block; in decode, Q4_K and
+// Q6_K against activations quantized per 256-block; docs/QUANTIZATION.md).
 #pragma once
 
 #include <cstdint>
@@ -91,5 +92,7 @@ q8k_activations quantize_activations_q8k(const float* x, int64_t cols, void* buf
 // y[r] for r in [r0, r1): one token against Q4_K or Q6_K rows.
 void matmul_rows_k_avx2(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
 void matmul_rows_k_avx512_vnni(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
+// One Q4_K / Q6_K super-block as 256 BF16 (round to nearest even), for dequantize_rows_bf16_avx512.
+void dequantize_k_block_bf16_avx512(dtype type, const uint8_t* block, uint16_t* out);
 
 }  // namespace olm
