@@ -78,7 +78,7 @@ void BM_MatmulQuant(benchmark::State& state) {
 // row kernels, 1 rows widened to BF16, 2 the int8 GEMM).
 BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{1}, {8192}, {2048}, {2, 3, 4}, {0}})
-    ->ArgsProduct({{4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4}, {1, 2}})
+    ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4}, {0, 1, 2}})
     ->Args({64, 8192, 2048, 2, 0})
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
