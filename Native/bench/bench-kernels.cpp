@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "cpu/gemm-q8.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "forward.h"
@@ -55,10 +56,17 @@ void BM_MatmulQuant(benchmark::State& state) {
     } else {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
-    const olm::matrix w{type, data.data(), rows, cols};
+    olm::matrix w{type, data.data(), rows, cols};
+    const auto path = static_cast<olm::quant_batch_path>(state.range(4));
+    std::vector<uint8_t> packed;
+    if (path == olm::quant_batch_path::gemm && olm::gemm_q8_packable(w)) {  // as load_model packs it
+        packed.resize(size_t(olm::gemm_q8_packed_bytes(w) + 64));
+        void* aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+        olm::gemm_q8_pack_groups(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, aligned);
+        w.packed = aligned;
+    }
     std::vector<float> x(size_t(n * cols)), y(size_t(n * rows));
     for (auto& v : x) v = normal(rng) * 50;
-    const auto path = state.range(4) != 0 ? olm::quant_batch_path::bf16 : olm::quant_batch_path::int8;
     for (auto _ : state) {
         olm::matmul(pool, x.data(), n, {{&w, y.data()}}, path);
         benchmark::DoNotOptimize(y.data());
@@ -66,12 +74,13 @@ void BM_MatmulQuant(benchmark::State& state) {
     state.counters["GFLOPs"] = benchmark::Counter(double(2 * n * rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
     state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-// Decode (n = 1) against BF16; several tokens through both batch paths (last arg: 0 int8, 1 bf16).
+// Decode (n = 1) against BF16; several tokens through the three batch paths (last arg: 0 int8
+// row kernels, 1 rows widened to BF16, 2 the int8 GEMM).
 BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{1}, {8192}, {2048}, {2, 3, 4}, {0}})
-    ->ArgsProduct({{4, 8, 16, 64, 256}, {8192}, {2048}, {3, 4}, {0, 1}})
+    ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4}, {0, 1, 2}})
     ->Args({64, 8192, 2048, 2, 0})
-    ->ArgNames({"n", "rows", "cols", "type", "bf16path"})->UseRealTime();
+    ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
 // machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0, 5 Q5_0, 7 Q4_K,

@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include "cpu/cpu-features.h"
+#include "cpu/gemm-q8.h"
 #include "quant.h"
 #include "status.h"
 #include "thread-pool.h"
@@ -255,6 +257,32 @@ void quantize_weights(model& m, weight_scheme scheme) {
     }
 }
 
+// The int8 GEMM's copy of every Q8_0 / Q4_0 matrix that multiplies activations (not the
+// embedding, which is only looked up), on CPUs that run it (AVX-512 VNNI). The original blocks
+// stay: decode reads them (docs/QUANTIZATION.md: both copies are kept).
+void pack_weights_for_gemm(model& m) {
+    if (!cpu_has_avx512_vnni()) return;
+    std::map<const void*, const void*> done;  // by data: a matrix shared between two uses
+    auto pack = [&](matrix& w) {
+        if (!gemm_q8_packable(w)) return;
+        if (auto it = done.find(w.data); it != done.end()) {
+            w.packed = it->second;
+            return;
+        }
+        std::vector<uint8_t>& out = m.owned_weights.emplace_back(static_cast<size_t>(gemm_q8_packed_bytes(w) + 64));
+        void* aligned = out.data() + (64 - reinterpret_cast<uintptr_t>(out.data()) % 64) % 64;
+        const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
+        const int64_t parts = std::min<int64_t>(groups, int64_t(m.pool->size()) * 4);
+        m.pool->parallel_for(parts, [&](int64_t i) { gemm_q8_pack_groups(w, groups * i / parts, groups * (i + 1) / parts, aligned); });
+        w.packed = aligned;
+        done.emplace(w.data, aligned);
+    };
+    pack(m.lm_head);
+    for (auto& l : m.layers) {
+        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) pack(*w);
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, weight_memory memory, weight_scheme weights) {
@@ -270,6 +298,7 @@ std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, we
     m->n_threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     m->pool = std::make_shared<thread_pool>(m->n_threads);
     if (weights != weight_scheme::as_stored) quantize_weights(*m, weights);
+    pack_weights_for_gemm(*m);
     return m;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cpu-features.h"
+#include "gemm-q8.h"
 #include "quant.h"
 #include "thread-pool.h"
 
@@ -23,13 +24,13 @@ struct task {
     int64_t r0, r1;
 };
 
-// ~8 tasks per thread balances uneven finishing; rows per task stay a multiple of 4 (the kernels'
-// row block) and at least 16 so that each task amortises its dispatch.
+// ~8 tasks per thread balances uneven finishing; rows per task stay a multiple of 16 (the kernels'
+// row blocks: 4, and the GEMM's row group) so that each task amortises its dispatch.
 std::vector<task> split_rows(const thread_pool& pool, std::initializer_list<matmul_out> outs) {
     int64_t total_rows = 0;
     for (const auto& o : outs) total_rows += o.w->rows;
     int64_t rows_per_task = total_rows / (int64_t(pool.size()) * 8);
-    rows_per_task = std::max<int64_t>(16, (rows_per_task + 3) / 4 * 4);
+    rows_per_task = std::max<int64_t>(16, (rows_per_task + 15) / 16 * 16);
     std::vector<task> tasks;
     for (const auto& o : outs) {
         for (int64_t r = 0; r < o.w->rows; r += rows_per_task) tasks.push_back({&o, r, std::min(o.w->rows, r + rows_per_task)});
@@ -46,19 +47,20 @@ const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
 }
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
-// (at most three: Q8_0, Q4_0 and Q5_0 on VNNI), tokens split across the pool.
+// (at most three: Q8_0, Q4_0 and Q5_0 on VNNI), tokens split across the pool: for the row kernels,
+// or for the int8 GEMM (`gemm`: the matrices with a packed copy).
 class q8_inputs {
 public:
-    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs)
-        : vnni_(cpu_has_avx512_vnni()) {
-        thread_local std::vector<uint8_t> buffers[kSlots];
+    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm)
+        : vnni_(cpu_has_avx512_vnni()), gemm_(gemm) {
+        thread_local std::vector<uint8_t> buffers[2][kSlots];
         for (const auto& o : outs) {
-            if (!dtype_has_q8_kernel(o.w->type)) continue;
+            if (!dtype_has_q8_kernel(o.w->type) || (gemm && o.w->packed == nullptr)) continue;
             const int32_t k = corr_k(o.w->type);
             if (slot_of(k) >= 0) continue;
             const int slot = used_++;
             corr_k_[slot] = k;
-            std::vector<uint8_t>& buf = buffers[slot];
+            std::vector<uint8_t>& buf = buffers[gemm ? 1 : 0][slot];
             buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols) + 64));
             void* aligned = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
             const int64_t parts = std::min<int64_t>(n, int64_t(pool.size()));
@@ -68,18 +70,22 @@ public:
     }
     void rows(const matrix& w, int64_t r0, int64_t r1, float* y) const {
         const q8_activations& x = views_[slot_of(corr_k(w.type))];
-        (vnni_ ? matmul_rows_q8_avx512_vnni : matmul_rows_q8_avx2)(x, w, r0, r1, y);
+        if (gemm_) {
+            gemm_q8_rows_avx512_vnni(x, w, r0, r1, y);
+        } else {
+            (vnni_ ? matmul_rows_q8_avx512_vnni : matmul_rows_q8_avx2)(x, w, r0, r1, y);
+        }
     }
 
 private:
     static constexpr int kSlots = 3;
-    int32_t corr_k(dtype t) const { return vnni_ ? q8_corr_k_avx512_vnni(t) : q8_corr_k_avx2(t); }
+    int32_t corr_k(dtype t) const { return gemm_ ? gemm_q8_corr_k(t) : vnni_ ? q8_corr_k_avx512_vnni(t) : q8_corr_k_avx2(t); }
     int slot_of(int32_t k) const {
         for (int i = 0; i < used_; ++i)
             if (corr_k_[i] == k) return i;
         return -1;
     }
-    bool vnni_;
+    bool vnni_, gemm_;
     int used_ = 0;
     int32_t corr_k_[kSlots] = {};
     q8_activations views_[kSlots];
@@ -120,8 +126,10 @@ void quantized_rows_via_f32(const float* x, int64_t n, const matrix& w, int64_t 
 }  // namespace
 
 quant_batch_path default_quant_batch_path(int64_t n) {
-    // Measured in docs/QUANTIZATION.md (bench-kernels BM_QuantBatchPath).
-    constexpr int64_t kBf16MinTokens = 2;  // bf16 ran 2–4× the int8 path from 4 tokens up
+    // Measured in docs/QUANTIZATION.md (bench-kernels BM_MatmulQuant).
+    constexpr int64_t kGemmMinTokens = 2;
+    constexpr int64_t kBf16MinTokens = 2;  // bf16 ran 2–4× the int8 row kernels from 4 tokens up
+    if (cpu_has_avx512_vnni() && n >= kGemmMinTokens) return quant_batch_path::gemm;
     return cpu_has_avx512_bf16() && n >= kBf16MinTokens ? quant_batch_path::bf16 : quant_batch_path::int8;
 }
 
@@ -137,11 +145,17 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
     auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
-    bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false;
+    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs); others of its types take
+    // the BF16 path where there is one, else the row kernels.
+    const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
+    if (path == quant_batch_path::gemm) path = cpu_has_avx512_bf16() ? quant_batch_path::bf16 : quant_batch_path::int8;
+    const auto on_gemm = [gemm](const matrix& w) { return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type); };
+    bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
-        any_q8_kernel |= dtype_has_q8_kernel(o.w->type);
+        any_q8_kernel |= dtype_has_q8_kernel(o.w->type) && !on_gemm(*o.w);
         any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type);
+        any_gemm |= on_gemm(*o.w);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
     // Q8_0 / Q4_0 / Q5_0 through the Q8 kernels unless the bf16 path is asked for (and available);
@@ -157,8 +171,9 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         to_bf16_pairs(x, n, cols, x_pairs.data());
     }
     const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
-    std::optional<q8_inputs> xq;
-    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs);
+    std::optional<q8_inputs> xq, xg;
+    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false);
+    if (any_gemm) xg.emplace(pool, x, n, cols, outs, true);
     // The token quantized per 256-block once, in a buffer of the calling thread.
     thread_local std::vector<uint8_t> xk_buffer;
     q8k_activations xk;
@@ -172,7 +187,9 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
         const task& t = tasks[static_cast<size_t>(i)];
         const matrix& w = *t.out->w;
-        if (dtype_is_quantized(w.type)) {
+        if (on_gemm(w)) {
+            xg->rows(w, t.r0, t.r1, t.out->y);
+        } else if (dtype_is_quantized(w.type)) {
             if (k_kernel_serves(w.type)) {
                 k_kernel(xk, w, t.r0, t.r1, t.out->y);
             } else if (dtype_has_q8_kernel(w.type) && !quant_via_bf16) {

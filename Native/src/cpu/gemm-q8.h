@@ -1,0 +1,40 @@
+// gemm-q8.h: Q8_0 / Q4_0 weights × several tokens as an int8 GEMM (AVX-512 VNNI), over a copy of
+// the weights repacked once at load into an interleaved layout (docs/QUANTIZATION.md, "Batches:
+// the int8 GEMM").
+//
+// Layout: rows in groups of 16 (the last group padded with zero rows of scale 0), each group's
+// blocks in order; one (group, block) is the block's bytes as 64-byte vectors whose lane r
+// (4 bytes) holds 4 consecutive k of row r, then the 16 rows' scales as float32:
+//   Q4_0: 4 vectors; vector j lane r = bytes 4j..4j+3 of row r's qs, i.e. low nibbles are
+//         k = 4j..4j+3 and high nibbles k = 16+4j..16+4j+3 (q = value + 8, unsigned).
+//   Q8_0: 8 vectors; vector j lane r = k = 4j..4j+3 of row r, xor 0x80 (value + 128, unsigned).
+// so that one vpdpbusd multiplies 16 rows by 4 k of one token (the activation word broadcast).
+#pragma once
+
+#include <cstdint>
+
+#include "matmul.h"
+#include "matrix.h"
+
+namespace olm {
+
+constexpr int64_t kGemmGroupRows = 16;
+
+// Whether `w` can be packed: Q8_0 or Q4_0 (cols a multiple of 32 by construction).
+bool gemm_q8_packable(const matrix& w);
+// Bytes of the packed copy of `w`.
+int64_t gemm_q8_packed_bytes(const matrix& w);
+// Writes rows [g0 * 16, g1 * 16) of `w` (row groups [g0, g1)) in the packed layout into `out`
+// (gemm_q8_packed_bytes(w) bytes, 64-byte aligned); groups are independent, so callers may split
+// the groups across threads.
+void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
+
+// The corr_k quantize_activations needs for this GEMM: the whole block's excess (k · Σq over 16
+// lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0.
+int32_t gemm_q8_corr_k(dtype type);
+
+// y[t, r] for rows [r0, r1) (r0 a multiple of 16) and all x.n tokens, from w.packed; x quantized
+// with gemm_q8_corr_k(w.type). y: [x.n, w.rows].
+void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
+
+}  // namespace olm
