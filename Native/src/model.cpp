@@ -269,8 +269,8 @@ void pack_weights_for_gemm(model& m) {
             w.packed = it->second;
             return;
         }
-        std::vector<uint8_t>& out = m.owned_weights.emplace_back(static_cast<size_t>(gemm_q8_packed_bytes(w) + 64));
-        void* aligned = out.data() + (64 - reinterpret_cast<uintptr_t>(out.data()) % 64) % 64;
+        // Page-aligned (huge pages from 2 MiB): the kernel's 64-byte loads never split a line.
+        void* aligned = m.owned_weights.emplace_back(static_cast<size_t>(gemm_q8_packed_bytes(w))).data();
         const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
         const int64_t parts = std::min<int64_t>(groups, int64_t(m.pool->size()) * 4);
         m.pool->parallel_for(parts, [&](int64_t i) { gemm_q8_pack_groups(w, groups * i / parts, groups * (i + 1) / parts, aligned); });
