@@ -3,7 +3,8 @@
 // orleansllm_model_params.weight_type: 3 = Q8_0, 4 = Q4_0 quantized at load), printed as JSON: tokens/s, the
 // weight bytes streamed per second, and the process CPU time per token (less disturbed by
 // neighbours than wall time on a shared machine). Built with -DORLEANSLLM_OP_PROFILE=ON it adds the
-// wall time of every forward() stage per decoded token (src/op-profile.h); docs/PERFORMANCE.md.
+// wall and calling-thread CPU time of every forward() stage per decoded token (src/op-profile.h);
+// docs/PERFORMANCE.md.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -80,8 +81,9 @@ int main(int argc, char** argv) {
     for (int s = 0; s < int(olm::op_stage::count); ++s) all_ns += totals.ns[s];
     std::printf(",\"stages_ms_per_token\":{");
     for (int s = 0; s < int(olm::op_stage::count); ++s) {
-        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f}", s ? "," : "", olm::op_stage_name(olm::op_stage(s)),
-                    double(totals.ns[s]) / 1e6 / decode_tokens, double(totals.ns[s]) / double(all_ns));
+        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f,\"cpu_ms\":%.3f}", s ? "," : "",
+                    olm::op_stage_name(olm::op_stage(s)), double(totals.ns[s]) / 1e6 / decode_tokens,
+                    double(totals.ns[s]) / double(all_ns), double(totals.cpu_ns[s]) / 1e6 / decode_tokens);
     }
     std::printf("},\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
 #endif
