@@ -1,8 +1,10 @@
-// bench-decode-profile MODEL [PROMPT_TOKENS] [DECODE_TOKENS] [THREADS]: single-sequence decode as
-// `bench peer` measures it (a prompt, then one token per eval), printed as JSON: tokens/s, the
+// bench-decode-profile MODEL [PROMPT_TOKENS] [DECODE_TOKENS] [THREADS] [WEIGHT_TYPE]: single-sequence decode as
+// `bench peer` measures it (a prompt, then one token per eval; WEIGHT_TYPE as
+// orleansllm_model_params.weight_type: 3 = Q8_0, 4 = Q4_0 quantized at load), printed as JSON: tokens/s, the
 // weight bytes streamed per second, and the process CPU time per token (less disturbed by
 // neighbours than wall time on a shared machine). Built with -DORLEANSLLM_OP_PROFILE=ON it adds the
-// wall time of every forward() stage per decoded token (src/op-profile.h); docs/PERFORMANCE.md.
+// wall and calling-thread CPU time of every forward() stage per decoded token (src/op-profile.h);
+// docs/PERFORMANCE.md.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,13 +27,14 @@ double process_cpu_s() {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench-decode-profile MODEL [PROMPT_TOKENS=512] [DECODE_TOKENS=128] [THREADS=2]\n");
+        std::fprintf(stderr, "usage: bench-decode-profile MODEL [PROMPT_TOKENS=512] [DECODE_TOKENS=128] [THREADS=2] [WEIGHT_TYPE=0]\n");
         return 2;
     }
     const int prompt_tokens = argc > 2 ? std::atoi(argv[2]) : 512;
     const int decode_tokens = argc > 3 ? std::atoi(argv[3]) : 128;
     orleansllm_model_params mp = orleansllm_model_default_params();
     mp.n_threads = argc > 4 ? std::atoi(argv[4]) : 2;
+    mp.weight_type = argc > 5 ? std::atoi(argv[5]) : 0;
     orleansllm_model* model = nullptr;
     if (orleansllm_model_load(argv[1], mp, &model) != 0) {
         std::fprintf(stderr, "%s\n", orleansllm_last_error());
@@ -67,8 +70,8 @@ int main(int argc, char** argv) {
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu_s = process_cpu_s() - cpu0;
 
-    std::printf("{\"prompt_tokens\":%d,\"decode_tokens\":%d,\"threads\":%d,\"weight_bytes\":%lld,", prompt_tokens, decode_tokens,
-                mp.n_threads, (long long)info.weight_bytes);
+    std::printf("{\"prompt_tokens\":%d,\"decode_tokens\":%d,\"threads\":%d,\"weight_type\":%d,\"weight_bytes\":%lld,", prompt_tokens,
+                decode_tokens, mp.n_threads, mp.weight_type, (long long)info.weight_bytes);
     std::printf("\"decode_tokens_per_s\":%.2f,\"best_step_tokens_per_s\":%.2f,\"weight_GB_per_s\":%.1f,\"cpu_ms_per_token\":%.2f",
                 decode_tokens / wall_s, 1 / best_step_s, double(info.weight_bytes) * decode_tokens / wall_s / 1e9,
                 cpu_s * 1e3 / decode_tokens);
@@ -78,8 +81,9 @@ int main(int argc, char** argv) {
     for (int s = 0; s < int(olm::op_stage::count); ++s) all_ns += totals.ns[s];
     std::printf(",\"stages_ms_per_token\":{");
     for (int s = 0; s < int(olm::op_stage::count); ++s) {
-        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f}", s ? "," : "", olm::op_stage_name(olm::op_stage(s)),
-                    double(totals.ns[s]) / 1e6 / decode_tokens, double(totals.ns[s]) / double(all_ns));
+        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f,\"cpu_ms\":%.3f}", s ? "," : "",
+                    olm::op_stage_name(olm::op_stage(s)), double(totals.ns[s]) / 1e6 / decode_tokens,
+                    double(totals.ns[s]) / double(all_ns), double(totals.cpu_ns[s]) / 1e6 / decode_tokens);
     }
     std::printf("},\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
 #endif

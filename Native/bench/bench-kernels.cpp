@@ -127,6 +127,8 @@ void BM_DecodeKernel(benchmark::State& state) {
     state.counters["Gweights_per_s"] = benchmark::Counter(double(rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4, 5, 7, 8}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
+// BF16 rows of 16 KiB (llama3-1b's down projection): the decode kernel streams them four at a time.
+BENCHMARK(BM_DecodeKernel)->Args({16384, 8192, 2, 1})->ArgNames({"rows", "cols", "type", "avx512"});
 
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
 // over a float32 (kv = 0), BF16 (kv = 1) or INT8 (kv = 2) cache, through the dispatch; kv = 3 is

@@ -1,6 +1,6 @@
 #include "op-profile.h"
 
-#include <chrono>
+#include <time.h>
 
 namespace olm {
 
@@ -16,8 +16,10 @@ namespace {
 
 op_profile_totals g_totals{};
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+int64_t clock_ns(clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 }  // namespace
@@ -25,9 +27,11 @@ int64_t now_ns() {
 void op_profile_reset() { g_totals = {}; }
 op_profile_totals op_profile_read() { return g_totals; }
 
-op_scope::op_scope(op_stage s) : stage_(s), start_ns_(now_ns()) {}
+op_scope::op_scope(op_stage s)
+    : stage_(s), start_ns_(clock_ns(CLOCK_MONOTONIC)), start_cpu_ns_(clock_ns(CLOCK_THREAD_CPUTIME_ID)) {}
 op_scope::~op_scope() {
-    g_totals.ns[int(stage_)] += now_ns() - start_ns_;
+    g_totals.cpu_ns[int(stage_)] += clock_ns(CLOCK_THREAD_CPUTIME_ID) - start_cpu_ns_;
+    g_totals.ns[int(stage_)] += clock_ns(CLOCK_MONOTONIC) - start_ns_;
     ++g_totals.calls[int(stage_)];
 }
 #endif

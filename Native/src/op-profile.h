@@ -1,9 +1,11 @@
 // op-profile.h: wall time per stage of forward(), for finding where a decode step goes.
 //
 // Compiled in only with -DORLEANSLLM_OP_PROFILE=ON (the definition OLM_OP_PROFILE): the product
-// build's op_scope is empty, so forward() pays nothing for it. The timings are wall time on the
-// thread that runs forward(); a stage that dispatches to the pool includes its fork/join. One
-// forward() at a time (the counters are plain globals): the profiling bench's single context.
+// build's op_scope is empty, so forward() pays nothing for it. Each stage gets the wall time and
+// the CPU time of the thread that runs forward(); a stage that dispatches to the pool includes its
+// fork/join in both. With one thread the CPU time leaves out the time the thread was descheduled,
+// which on a shared machine is the steadier figure. One forward() at a time (the counters are
+// plain globals): the profiling bench's single context.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +30,11 @@ enum class op_stage : int32_t {
 const char* op_stage_name(op_stage s);
 
 #ifdef OLM_OP_PROFILE
-// Nanoseconds and calls per stage since the last op_profile_reset().
+// Nanoseconds (wall, and CPU of the calling thread) and calls per stage since the last
+// op_profile_reset().
 struct op_profile_totals {
     int64_t ns[int(op_stage::count)];
+    int64_t cpu_ns[int(op_stage::count)];
     int64_t calls[int(op_stage::count)];
 };
 void op_profile_reset();
@@ -46,6 +50,7 @@ public:
 private:
     op_stage stage_;
     int64_t start_ns_;
+    int64_t start_cpu_ns_;
 };
 #else
 class op_scope {
