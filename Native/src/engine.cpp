@@ -33,12 +33,28 @@ std::unique_ptr<thread_pool> own_pool_for(const model& m, const engine_params& p
     return nullptr;
 }
 
+// Whether any matrix of `m` is stored quantized (a quantized GGUF, or weights quantized at load).
+bool has_quantized_matrices(const model& m) {
+    if (dtype_is_quantized(m.lm_head.type)) return true;
+    for (const auto& l : m.layers) {
+        for (const matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) {
+            if (dtype_is_quantized(w->type)) return true;
+        }
+    }
+    return false;
+}
+
 std::unique_ptr<forward_backend> backend_for(const model& m, const engine_params& p, thread_pool* own_pool) {
     const dtype kv_type = m.kv_type(p.kv_cache_dtype);
     if (p.backend == backend_kind::cuda) {
         // The CUDA kernels keep a BF16 cache (cuda/kv-write.cu, cuda/paged-attention.cu).
         if (kv_type == dtype::kv_int8) {
             throw error(ORLEANSLLM_ERR_UNSUPPORTED, "kv_cache_dtype INT8 is not supported by the cuda backend (BF16 KV cache only); use the cpu backend");
+        }
+        // Its upload widens F32 / F16 / BF16 matrices to BF16; quantized blocks it cannot read.
+        if (has_quantized_matrices(m)) {
+            throw error(ORLEANSLLM_ERR_UNSUPPORTED,
+                        "quantized weights are not supported by the cuda backend (F32, F16 and BF16 only); use the cpu backend");
         }
         cuda_backend_params c;
         c.device_index = p.device_index;

@@ -146,6 +146,25 @@ TEST(QuantizedModelLoad, RowsThatAreNotWholeBlocksStayAsStored) {
     EXPECT_GT(min_row_cosine(plain, asked), 0.999);
 }
 
+// The CUDA backend uploads F32 / F16 / BF16 matrices only: a quantized model is refused by name,
+// whether or not a device is present, before anything is uploaded.
+TEST(QuantizedModelLoad, TheCudaBackendRefusesQuantizedWeights) {
+    orleansllm_model_params params = orleansllm_model_default_params();
+    params.n_threads = 2;
+    params.weight_type = ORLEANSLLM_DTYPE_Q8_0;
+    orleansllm_model* m = nullptr;
+    ASSERT_EQ(orleansllm_model_load((golden_root / "llama").string().c_str(), params, &m), ORLEANSLLM_OK) << orleansllm_last_error();
+    orleansllm_engine_params ep = orleansllm_engine_default_params();
+    ep.kv_cache_bytes = 1 << 20;
+    ep.backend = ORLEANSLLM_BACKEND_CUDA;
+    orleansllm_engine* e = nullptr;
+    EXPECT_EQ(orleansllm_engine_init(m, ep, &e), ORLEANSLLM_ERR_UNSUPPORTED);
+    EXPECT_EQ(e, nullptr);
+    EXPECT_NE(std::string(orleansllm_last_error()).find("quantized weights are not supported by the cuda backend"), std::string::npos)
+        << orleansllm_last_error();
+    orleansllm_model_free(m);
+}
+
 TEST(QuantizedModelLoad, UnknownWeightTypeIsAnInvalidArgument) {
     orleansllm_model_params params = orleansllm_model_default_params();
     params.weight_type = ORLEANSLLM_DTYPE_BF16;
