@@ -56,6 +56,7 @@ public sealed class EngineCircuitBreakers
         return (pipeline, state);
     }
 
-    private static bool IsEngineFailure(Exception e) => e is EngineUnavailableException or SiloUnavailableException
+    /// <summary>Whether <paramref name="e"/> is the engine's failure (its silo, its activation), not the client's.</summary>
+    public static bool IsEngineFailure(Exception e) => e is EngineUnavailableException or SiloUnavailableException
         or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException;
 }

@@ -25,10 +25,12 @@ public sealed class EngineRouter(EngineStatusBoard board, IPrefixIndex index, En
     /// prompt are in that engine's cache even before its KV events reach the prefix index (they are sent once per
     /// engine tick, and its status, still counting the previous turn as running, lags as long).
     /// </param>
+    /// <param name="excluded">Engines this request already failed to start on (skipped).</param>
     public async Task<RouteDecision> ChooseAsync(string model, IReadOnlyList<int> promptTokens, string tenant, PreviousTurn? previous,
-        RoutingPolicy? policy, CancellationToken cancellationToken)
+        RoutingPolicy? policy, CancellationToken cancellationToken, IReadOnlySet<string>? excluded = null)
     {
-        var engines = (await board.EnginesOfAsync(model)).Where(e => e.State != EngineState.Failed).ToList();
+        var engines = (await board.EnginesOfAsync(model))
+            .Where(e => e.State != EngineState.Failed && (excluded is null || !excluded.Contains(e.EngineId))).ToList();
         if (engines.Count == 0)
         {
             throw new EngineUnavailableException($"no engine of model '{model}' is available in the cluster");

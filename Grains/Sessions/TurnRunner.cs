@@ -26,12 +26,11 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
         var tokenizer = models.Tokenizer(turn.Model);
         var prompt = Tokenize(tokenizer, turn, conversation);
         var sampling = turn.Sampling with { MaxTokens = CheckedMaxTokens(turn, prompt.Length, models.MaxModelLength(turn.Model)) };
-        var route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previous, turn.Routing, cancellationToken);
+        var request = new EngineRequest(prompt, sampling, turn.Tenant);
+        var (route, tokens, more) = await StartAsync(turn, prompt, previous, request, cancellationToken);
         activity?.SetTag("orleansllm.engine", route.EngineId);
         activity?.SetTag("orleansllm.prompt_tokens", prompt.Length);
 
-        var engine = grains.GetGrain<IEngineGrain>(route.EngineId);
-        var request = new EngineRequest(prompt, sampling, turn.Tenant);
         var detokenizer = tokenizer.CreateDetokenizer(skipSpecialTokens: true);
         var stops = new StopStringFilter(turn.Stop);
         var timing = new RequestTiming();
@@ -42,11 +41,8 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
         TokenLogprobRecord[] lastLogprobs = [];
         int promptTokens = prompt.Length, cachedTokens = 0;
         using var tracked = board.Track(route.EngineId);
-        await using var tokens = engine.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        // the start goes through the engine's circuit breaker; what follows is the stream itself
-        for (var more = await breakers.StartAsync(route.EngineId, _ => tokens.MoveNextAsync(), cancellationToken);
-             more;
-             more = await tokens.MoveNextAsync())
+        await using var started = tokens;
+        for (; more; more = await tokens.MoveNextAsync())
         {
             var token = tokens.Current;
             timing.Token();
@@ -82,6 +78,44 @@ public sealed class TurnRunner(ModelCatalog models, EngineRouter router, EngineS
             await onFinished(new TurnOutcome(route.EngineId, prompt, [.. output], text.ToString(), finish, usage));
         }
         yield return new TurnChunk { Text = lastPiece, Logprobs = lastLogprobs, FinishReason = finish, Usage = usage, Engine = route.EngineId };
+    }
+
+    /// <summary>
+    /// Routes the request and starts it (through the engine's circuit breaker, up to its first
+    /// token). An engine that fails to start — its silo just died, its activation refused — has
+    /// been sent nothing and the client has seen nothing, so the request is routed again without
+    /// it; when no engine is left, the last failure is what the client gets.
+    /// </summary>
+    private async Task<(RouteDecision Route, IAsyncEnumerator<EngineToken> Tokens, bool More)> StartAsync(TurnRequest turn, int[] prompt,
+        PreviousTurn? previous, EngineRequest request, CancellationToken cancellationToken)
+    {
+        var failed = new HashSet<string>();
+        Exception? lastFailure = null;
+        while (true)
+        {
+            RouteDecision route;
+            try
+            {
+                route = await router.ChooseAsync(turn.Model, prompt, turn.Tenant, previous, turn.Routing, cancellationToken, failed);
+            }
+            catch (EngineUnavailableException) when (lastFailure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(lastFailure);
+                throw;
+            }
+            var tokens = grains.GetGrain<IEngineGrain>(route.EngineId).Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                var more = await breakers.StartAsync(route.EngineId, _ => tokens.MoveNextAsync(), cancellationToken);
+                return (route, tokens, more);
+            }
+            catch (Exception e) when (EngineCircuitBreakers.IsEngineFailure(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await tokens.DisposeAsync();
+                failed.Add(route.EngineId);
+                lastFailure = e;
+            }
+        }
     }
 
     /// <summary>The prompt's token ids: a chat rendered with the model's template, or a raw prompt with the tokenizer's special tokens.</summary>
