@@ -221,7 +221,18 @@ public sealed class PlatformFixture : IAsyncLifetime
         {
             StartSilo(name);
         }
-        await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
+        try
+        {
+            await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException) when (_containers is null)
+        {
+            // CI twice saw a replacement silo that never joined the cluster after a SIGKILL (not yet
+            // diagnosed: the closing note of 2026-12-05). Restoring the cluster for the next tests
+            // gets one more start; the fault tests' own assertions ran before this.
+            StartSilo(name);
+            await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
+        }
         await WarmAsync(name);
     }
 
