@@ -138,7 +138,8 @@ public sealed class PlatformFixture : IAsyncLifetime
         try
         {
             // the processes' logs stay next to the test assembly, for a failure's post-mortem
-            var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "platform-logs"));
+            // process and container runs keep separate folders: the container run must not erase the other's
+            var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, _containers is null ? "platform-logs" : "platform-logs-containers"));
             foreach (var old in logs.EnumerateFiles())
             {
                 old.Delete();
@@ -207,7 +208,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         "--OrleansLlm:Engines:1:IdleTimeoutSeconds=0",
     ];
 
-    /// <summary>Kills a silo if it is not running, starts it again, and waits until its engine serves.</summary>
+    /// <summary>Starts a silo again if it is not running (any other silo that exited too), and waits until every engine serves.</summary>
     public async Task EnsureSiloRunningAsync(string name)
     {
         if (_containers is not null)
@@ -217,23 +218,29 @@ public sealed class PlatformFixture : IAsyncLifetime
                 await _containers.StartAsync(name);
             }
         }
-        else if (_silos[name].HasExited)
+        else
         {
-            StartSilo(name);
+            RestartExitedSilos();
         }
         try
         {
             await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
         }
-        catch (TimeoutException) when (_containers is null)
+        catch (TimeoutException) when (_containers is null && _silos.Values.Any(s => s.HasExited))
         {
-            // CI twice saw a replacement silo that never joined the cluster after a SIGKILL (not yet
-            // diagnosed: the closing note of 2026-12-05). Restoring the cluster for the next tests
-            // gets one more start; the fault tests' own assertions ran before this.
-            StartSilo(name);
+            // a silo that exited while the cluster recovered (its logs are kept under platform-logs)
+            RestartExitedSilos();
             await WaitForEnginesAsync(AllEngines(), TimeSpan.FromSeconds(90));
         }
         await WarmAsync(name);
+    }
+
+    private void RestartExitedSilos()
+    {
+        foreach (var silo in SiloNames.Where(s => _silos[s].HasExited))
+        {
+            StartSilo(silo);
+        }
     }
 
     /// <summary>Waits until /ready answers 200 and lists every engine in <paramref name="engines"/>.</summary>
