@@ -22,47 +22,52 @@ void quantize_q8_0(const float* x, block_q8_0* y, int64_t n_blocks) {
     }
 }
 
+// The signed value of the first element of largest magnitude in a block: Q4_0 and Q5_0 put it at
+// the scale's extreme level (-8 or -16), as llama.cpp does, so the match is bit for bit.
+float signed_max(const float* x) {
+    float amax = 0.0f, max = 0.0f;
+    for (int64_t i = 0; i < kQuantBlock; ++i) {
+        if (std::fabs(x[i]) > amax) {
+            amax = std::fabs(x[i]);
+            max = x[i];
+        }
+    }
+    return max;
+}
+
+// The block's scale d = max / -levels and the level of each value, q = trunc(v / d + levels + 0.5)
+// clamped to 2·levels - 1 (v / d + levels + 0.5 lies in [0.5, 2·levels + 0.5]).
+struct symmetric_levels {
+    float d, inv, offset;  // offset = levels + 0.5, exact, added in one rounding as llama.cpp does
+    int top;
+
+    symmetric_levels(const float* x, int levels)
+        : d(signed_max(x) / static_cast<float>(-levels)), inv(d != 0.0f ? 1.0f / d : 0.0f),
+          offset(static_cast<float>(levels) + 0.5f), top(2 * levels - 1) {}
+
+    int operator()(float v) const {
+        const int q = static_cast<int>(v * inv + offset);
+        return q < top ? q : top;
+    }
+};
+
 void quantize_q4_0(const float* x, block_q4_0* y, int64_t n_blocks) {
     for (int64_t b = 0; b < n_blocks; ++b, x += kQuantBlock) {
-        float amax = 0.0f, max = 0.0f;  // the signed value of the first element of largest magnitude
-        for (int64_t i = 0; i < kQuantBlock; ++i) {
-            if (std::fabs(x[i]) > amax) {
-                amax = std::fabs(x[i]);
-                max = x[i];
-            }
-        }
-        const float d = max / -8.0f;
-        const float inv = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = fp32_to_fp16(d);
-        auto nibble = [&](float v) {
-            const int q = static_cast<int>(v * inv + 8.5f);  // truncation; v · inv + 8.5 lies in [0.5, 16.5]
-            return static_cast<uint8_t>(q < 15 ? q : 15);
-        };
+        const symmetric_levels level(x, 8);
+        y[b].d = fp32_to_fp16(level.d);
         for (int64_t j = 0; j < kQuantBlock / 2; ++j) {
-            y[b].qs[j] = static_cast<uint8_t>(nibble(x[j]) | nibble(x[j + kQuantBlock / 2]) << 4);
+            y[b].qs[j] = static_cast<uint8_t>(level(x[j]) | level(x[j + kQuantBlock / 2]) << 4);
         }
     }
 }
 
 void quantize_q5_0(const float* x, block_q5_0* y, int64_t n_blocks) {
     for (int64_t b = 0; b < n_blocks; ++b, x += kQuantBlock) {
-        float amax = 0.0f, max = 0.0f;  // as Q4_0: the first element of largest magnitude
-        for (int64_t i = 0; i < kQuantBlock; ++i) {
-            if (std::fabs(x[i]) > amax) {
-                amax = std::fabs(x[i]);
-                max = x[i];
-            }
-        }
-        const float d = max / -16.0f;
-        const float inv = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = fp32_to_fp16(d);
-        auto five_bits = [&](float v) {
-            const int q = static_cast<int>(v * inv + 16.5f);  // truncation, as Q4_0
-            return q < 31 ? q : 31;
-        };
+        const symmetric_levels level(x, 16);
+        y[b].d = fp32_to_fp16(level.d);
         uint32_t qh = 0;
         for (int64_t j = 0; j < kQuantBlock / 2; ++j) {
-            const int lo = five_bits(x[j]), hi = five_bits(x[j + kQuantBlock / 2]);
+            const int lo = level(x[j]), hi = level(x[j + kQuantBlock / 2]);
             y[b].qs[j] = static_cast<uint8_t>((lo & 0xF) | (hi & 0xF) << 4);
             qh |= uint32_t(lo >> 4) << j | uint32_t(hi >> 4) << (j + kQuantBlock / 2);
         }
