@@ -257,7 +257,7 @@ void quantize_weights(model& m, weight_scheme scheme) {
     }
 }
 
-// The int8 GEMM's copy of every Q8_0 / Q4_0 matrix that multiplies activations (not the
+// The int8 GEMM's copy of every Q8_0 / Q4_0 / Q4_K / Q6_K matrix that multiplies activations (not the
 // embedding, which is only looked up), on CPUs that run it (AVX-512 VNNI). The original blocks
 // stay: decode reads them (docs/QUANTIZATION.md: both copies are kept).
 void pack_weights_for_gemm(model& m) {

@@ -1,4 +1,4 @@
-// The int8 GEMM for Q8_0 / Q4_0 weights (cpu/gemm-q8.h): the kernel called directly on odd shapes
+// The int8 GEMM for Q8_0 / Q4_0 / Q4_K / Q6_K weights (cpu/gemm-q8.h): the kernel called directly on odd shapes
 // against a double-precision reference over the dequantized weights and quantized activations,
 // and through matmul(). Skipped, with the reason, on CPUs without AVX-512 VNNI.
 #include <gtest/gtest.h>
@@ -55,6 +55,23 @@ TEST(GemmQ8, MatchesTheDequantizedReferenceOnOddShapes) {
                 }
 }
 
+// The K types, whose rows are whole 256-element super-blocks: one; three (24 blocks: a full
+// k-chunk and a partial one). Q4_K's per-row mins and Q6_K's two scales per 32 are in the reference.
+TEST(GemmQ8, KTypesMatchTheDequantizedReference) {
+    REQUIRE_AVX512_VNNI();
+    for (const dtype type : {dtype::q4_k, dtype::q6_k})
+        for (const int64_t cols : {256, 768})
+            for (const int64_t rows : {13, 16, 40, 67})
+                for (int64_t n = 1; n <= 9; ++n) {
+                    const packed_matrix w(type, rows, cols, uint32_t(rows * 7 + cols));
+                    const std::vector<float> x = olm_test::random_floats(size_t(n * cols), uint32_t(n + 100));
+                    olm_test::q8_buffer xq(x, n, cols, olm::gemm_q8_corr_k(type));
+                    std::vector<float> y(size_t(n * rows), NAN);
+                    olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, 0, rows, y.data());
+                    olm_test::expect_quantized_rows_match(xq, w, 0, rows, y, shape(type, rows, cols, n));
+                }
+}
+
 TEST(GemmQ8, WritesOnlyItsRows) {
     REQUIRE_AVX512_VNNI();
     for (const dtype type : {dtype::q8_0, dtype::q4_0}) {
@@ -71,19 +88,20 @@ TEST(GemmQ8, WritesOnlyItsRows) {
 }
 
 // Several tokens take the GEMM; one token (decode) the row kernels over the original blocks, which
-// packed matrices keep.
+// packed matrices keep. The K types' bound is the 256-block activations of their decode kernels.
 TEST(GemmQ8, MatmulUsesItForPackedWeightsFromTwoTokens) {
     REQUIRE_AVX512_VNNI();
     olm::thread_pool pool(2);
-    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+    for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q6_k})
         for (const int64_t n : {1, 2, 5, 33}) {
             const packed_matrix w(type, 200, 256, 3), w2(type, 40, 256, 4);
             const std::vector<float> x = olm_test::random_floats(size_t(n * 256), 8);
             std::vector<float> y(size_t(n * 200), NAN), y2(size_t(n * 40), NAN);
             ASSERT_EQ(olm::default_quant_batch_path(n) == olm::quant_batch_path::gemm, n >= 2);
             olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}});
-            olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n));
-            olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n));
+            const int64_t block = n == 1 && (type == dtype::q4_k || type == dtype::q6_k) ? 256 : 32;
+            olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n), false, block);
+            olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n), false, block);
         }
 }
 

@@ -1,4 +1,4 @@
-// The int8 GEMM (gemm-q8.h): 16 rows per register, one token's 4 activation bytes broadcast, so
+// The int8 GEMM (gemm-q8.h), for Q8_0, Q4_0, Q4_K and Q6_K: 16 rows per register, one token's 4 activation bytes broadcast, so
 // each vpdpbusd does 64 multiply-adds that need no reduction across lanes; int32 sums per block
 // (started from the activations' correction), then one convert, multiply and FMA per block scale
 // them into float accumulators. Register tile: 2 row groups × 4 tokens. The loops over the tile
@@ -25,14 +25,53 @@ constexpr int64_t kChunkBlocks = 16;
 constexpr int64_t kTokenBlock = 128;
 
 template <dtype T>
-constexpr int64_t kVectors = T == dtype::q4_0 ? 4 : 8;
+constexpr int64_t kVectors = T == dtype::q4_0 || T == dtype::q4_k ? 4 : 8;
+// The per-row floats after the vectors: scales (Q4_K: and mins; Q6_K: two halves, two int32 excesses).
 template <dtype T>
-constexpr int64_t kPackedBlockBytes = kVectors<T> * 64 + kGemmGroupRows * 4;
+constexpr int64_t kRowWords = T == dtype::q6_k ? 4 : T == dtype::q4_k ? 2 : 1;
+template <dtype T>
+constexpr int64_t kPackedBlockBytes = kVectors<T> * 64 + kRowWords<T> * kGemmGroupRows * 4;
+template <dtype T>
+constexpr bool kNibbles = T == dtype::q4_0 || T == dtype::q4_k;
 
 inline __m512i broadcast_word(const int8_t* p) {
     int32_t v;
     std::memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
+}
+
+// One 32-element block of Q6_K for G row groups × TT tokens: the weights are signed (q − 32), so the
+// activations are made unsigned (+ 128, xor 0x80) and the excess that adds, 128 · Σ(q − 32) per row
+// and half, is where the sums start; each 16-element half has its own row scale.
+template <int G, int TT>
+inline void q6_k_block(const q8_activations& x, const uint8_t* const* wg, int64_t t0, int64_t b, __m512 (&acc)[G][TT]) {
+    constexpr int64_t bytes = kPackedBlockBytes<dtype::q6_k>;
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i s[2][G][TT];
+    for (int h = 0; h < 2; ++h) {
+        for (int g = 0; g < G; ++g) {
+            const __m512i excess = _mm512_load_si512(wg[g] + b * bytes + 8 * 64 + (2 + h) * kGemmGroupRows * 4);
+            const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), excess);
+            for (int t = 0; t < TT; ++t) s[h][g][t] = start;
+        }
+    }
+    for (int j = 0; j < 8; ++j) {
+        __m512i w[G];
+        for (int g = 0; g < G; ++g) w[g] = _mm512_load_si512(wg[g] + b * bytes + j * 64);
+        for (int t = 0; t < TT; ++t) {
+            const __m512i a = _mm512_xor_si512(broadcast_word(x.qs + ((t0 + t) * x.blocks + b) * 32 + 4 * j), flip);
+            for (int g = 0; g < G; ++g) s[j / 4][g][t] = _mm512_dpbusd_epi32(s[j / 4][g][t], a, w[g]);
+        }
+    }
+    for (int g = 0; g < G; ++g) {
+        const float* rw = reinterpret_cast<const float*>(wg[g] + b * bytes + 8 * 64);
+        const __m512 d_lo = _mm512_load_ps(rw), d_hi = _mm512_load_ps(rw + kGemmGroupRows);
+        for (int t = 0; t < TT; ++t) {
+            const __m512 da = _mm512_set1_ps(x.d[((t0 + t) * x.blocks + b) * 8]);
+            const __m512 sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[0][g][t]), d_lo, _mm512_mul_ps(_mm512_cvtepi32_ps(s[1][g][t]), d_hi));
+            acc[g][t] = _mm512_fmadd_ps(sum, da, acc[g][t]);
+        }
+    }
 }
 
 // G row groups from `group` × TT tokens from t0, blocks [b0, b1); adds into y unless `first`.
@@ -47,12 +86,17 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
         for (int t = 0; t < TT; ++t) acc[g][t] = _mm512_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int64_t b = b0; b < b1; ++b) {
+        if constexpr (T == dtype::q6_k) {
+            q6_k_block<G, TT>(x, wg, t0, b, acc);
+            continue;
+        }
         __m512i s[G][TT];
         for (int t = 0; t < TT; ++t) {
-            const __m512i corr = _mm512_set1_epi32(x.corr[((t0 + t) * blocks + b) * 8]);
+            // Q4_K's q needs no correction (unsigned as stored); its min is applied in float below
+            const __m512i corr = T == dtype::q4_k ? _mm512_setzero_si512() : _mm512_set1_epi32(x.corr[((t0 + t) * blocks + b) * 8]);
             for (int g = 0; g < G; ++g) s[g][t] = corr;
         }
-        if constexpr (T == dtype::q4_0) {
+        if constexpr (kNibbles<T>) {
             for (int j = 0; j < 4; ++j) {
                 __m512i lo[G], hi[G];
                 for (int g = 0; g < G; ++g) {
@@ -80,10 +124,16 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
             }
         }
         for (int g = 0; g < G; ++g) {
-            const __m512 dw = _mm512_load_ps(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64);
+            const float* rw = reinterpret_cast<const float*>(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64);
+            const __m512 dw = _mm512_load_ps(rw);
             for (int t = 0; t < TT; ++t) {
-                const __m512 da = _mm512_set1_ps(x.d[((t0 + t) * blocks + b) * 8]);
+                const int64_t i = ((t0 + t) * blocks + b) * 8;
+                const __m512 da = _mm512_set1_ps(x.d[i]);
                 acc[g][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s[g][t]), dw), da, acc[g][t]);
+                if constexpr (T == dtype::q4_k) {
+                    // value = scale · q − min: Σ value · a = da · (scale · s − min · Σqa), and corr = −Σqa
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(rw + kGemmGroupRows), _mm512_set1_ps(x.d[i] * float(x.corr[i])), acc[g][t]);
+                }
             }
         }
     }
@@ -134,11 +184,11 @@ void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, f
 
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     assert(w.packed != nullptr && r0 % kGemmGroupRows == 0);
-    if (w.type == dtype::q8_0) {
-        rows_of<dtype::q8_0>(x, w, r0, r1, y);
-    } else {
-        assert(w.type == dtype::q4_0);
-        rows_of<dtype::q4_0>(x, w, r0, r1, y);
+    switch (w.type) {
+        case dtype::q8_0: rows_of<dtype::q8_0>(x, w, r0, r1, y); break;
+        case dtype::q4_0: rows_of<dtype::q4_0>(x, w, r0, r1, y); break;
+        case dtype::q4_k: rows_of<dtype::q4_k>(x, w, r0, r1, y); break;
+        default: assert(w.type == dtype::q6_k); rows_of<dtype::q6_k>(x, w, r0, r1, y); break;
     }
 }
 

@@ -9,12 +9,78 @@ namespace olm {
 
 namespace {
 
-// Bytes of one (group, block): the weight vectors, then 16 float scales.
-int64_t packed_block_bytes(dtype type) { return (type == dtype::q4_0 ? 4 : 8) * 64 + kGemmGroupRows * 4; }
+// Bytes of one (group, block): the weight vectors, then the per-row floats (and Q6_K's int32 sums).
+int64_t packed_block_bytes(dtype type) {
+    switch (type) {
+        case dtype::q4_0: return 4 * 64 + kGemmGroupRows * 4;
+        case dtype::q4_k: return 4 * 64 + 2 * kGemmGroupRows * 4;
+        case dtype::q6_k: return 8 * 64 + 4 * kGemmGroupRows * 4;
+        default: return 8 * 64 + kGemmGroupRows * 4;
+    }
+}
+
+// 32-element block b of a K-type row: its levels q (Q4_K: 0..15; Q6_K: q − 32, −32..31) and the
+// scales (Q4_K: one scale and one min; Q6_K: the scales of its two 16-element halves).
+void k_block_levels(dtype type, const uint8_t* row, int64_t b, int8_t q[32], float scale[2], float* min) {
+    const int64_t sub = b % 8;  // 32-element block within the 256-element super-block
+    if (type == dtype::q4_k) {
+        const auto& blk = reinterpret_cast<const block_q4_k*>(row)[b / 8];
+        int sc, m;
+        q4_k_scale_min(blk.scales, static_cast<int>(sub), &sc, &m);
+        scale[0] = fp16_to_fp32(blk.d) * float(sc);
+        *min = fp16_to_fp32(blk.dmin) * float(m);
+        // sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) share the 32 bytes of pair p
+        const uint8_t* qs = blk.qs + 32 * (sub / 2);
+        for (int i = 0; i < 32; ++i) q[i] = static_cast<int8_t>(sub % 2 == 0 ? qs[i] & 0xF : qs[i] >> 4);
+        return;
+    }
+    assert(type == dtype::q6_k);
+    const auto& blk = reinterpret_cast<const block_q6_k*>(row)[b / 8];
+    const float d = fp16_to_fp32(blk.d);
+    for (int i = 0; i < 32; ++i) {
+        // element e of the super-block: half e / 128; within it, quarter g = (e % 128) / 32, l = e % 32
+        const int64_t e = 32 * sub + i, half = e / 128, g = (e % 128) / 32, l = e % 32;
+        const uint8_t low = blk.ql[64 * half + l + 32 * (g % 2)];
+        const int nibble = g < 2 ? low & 0xF : low >> 4;
+        const int top = (blk.qh[32 * half + l] >> (2 * g)) & 3;
+        q[i] = static_cast<int8_t>((nibble | top << 4) - 32);
+    }
+    scale[0] = d * float(blk.scales[2 * sub]);
+    scale[1] = d * float(blk.scales[2 * sub + 1]);
+    *min = 0.0f;
+}
+
+void pack_k_block(dtype type, const uint8_t* row, int64_t b, int64_t r, uint8_t* dst) {
+    int8_t q[32];
+    float scale[2], min;
+    k_block_levels(type, row, b, q, scale, &min);
+    auto* floats = reinterpret_cast<float*>(dst + (type == dtype::q4_k ? 4 : 8) * 64);
+    if (type == dtype::q4_k) {
+        for (int j = 0; j < 4; ++j)
+            for (int i = 0; i < 4; ++i) dst[j * 64 + r * 4 + i] = static_cast<uint8_t>(q[4 * j + i] | q[16 + 4 * j + i] << 4);
+        floats[r] = scale[0];
+        floats[kGemmGroupRows + r] = min;
+        return;
+    }
+    int32_t sums[2] = {0, 0};
+    for (int j = 0; j < 8; ++j) {
+        for (int i = 0; i < 4; ++i) {
+            dst[j * 64 + r * 4 + i] = static_cast<uint8_t>(q[4 * j + i]);
+            sums[j / 4] += q[4 * j + i];
+        }
+    }
+    floats[r] = scale[0];
+    floats[kGemmGroupRows + r] = scale[1];
+    auto* excess = reinterpret_cast<int32_t*>(floats + 2 * kGemmGroupRows);
+    excess[r] = 128 * sums[0];
+    excess[kGemmGroupRows + r] = 128 * sums[1];
+}
 
 }  // namespace
 
-bool gemm_q8_packable(const matrix& w) { return w.type == dtype::q8_0 || w.type == dtype::q4_0; }
+bool gemm_q8_packable(const matrix& w) {
+    return w.type == dtype::q8_0 || w.type == dtype::q4_0 || w.type == dtype::q4_k || w.type == dtype::q6_k;
+}
 
 int64_t gemm_q8_packed_bytes(const matrix& w) {
     const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
@@ -25,12 +91,17 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
     assert(gemm_q8_packable(w));
     const int64_t blocks = w.cols / 32, pbb = packed_block_bytes(w.type), vectors = w.type == dtype::q4_0 ? 4 : 8;
     const int64_t bb = dtype_block_bytes(w.type);
+    const bool k_type = w.type == dtype::q4_k || w.type == dtype::q6_k;
     for (int64_t g = g0; g < g1; ++g) {
         for (int64_t b = 0; b < blocks; ++b) {
             auto* dst = static_cast<uint8_t*>(out) + (g * blocks + b) * pbb;
             std::memset(dst, 0, static_cast<size_t>(pbb));  // padding rows: zero bytes, scale 0
             auto* scales = reinterpret_cast<float*>(dst + vectors * 64);
             for (int64_t r = 0; r < kGemmGroupRows && g * kGemmGroupRows + r < w.rows; ++r) {
+                if (k_type) {
+                    pack_k_block(w.type, static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes(), b, r, dst);
+                    continue;
+                }
                 const uint8_t* block = static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes() + b * bb;
                 uint16_t d16;
                 std::memcpy(&d16, block, 2);
@@ -48,6 +119,6 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
     }
 }
 
-int32_t gemm_q8_corr_k(dtype type) { return type == dtype::q4_0 ? 8 : 128; }
+int32_t gemm_q8_corr_k(dtype type) { return type == dtype::q4_0 ? 8 : type == dtype::q8_0 ? 128 : 1; }
 
 }  // namespace olm

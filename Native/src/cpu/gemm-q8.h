@@ -9,6 +9,13 @@
 //         k = 4j..4j+3 and high nibbles k = 16+4j..16+4j+3 (q = value + 8, unsigned).
 //   Q8_0: 8 vectors; vector j lane r = k = 4j..4j+3 of row r, xor 0x80 (value + 128, unsigned).
 // so that one vpdpbusd multiplies 16 rows by 4 k of one token (the activation word broadcast).
+// The K types are packed per 32 k the same way, their sub-block scales widened to float:
+//   Q4_K: 4 vectors as Q4_0 (q = 0..15, unsigned), then 16 scales d·sc and 16 mins dmin·m of the
+//         row's 32-element sub-block (value = scale · q − min).
+//   Q6_K: 8 vectors of value / scale = q − 32 as signed bytes (the kernel makes the activations
+//         unsigned: + 128), then 16 scales of k 0..15, 16 scales of k 16..31 (Q6_K scales 16
+//         elements), then 16 int32 of 128 · Σ(q − 32) over k 0..15 and 16 over k 16..31 (the
+//         excess the + 128 adds, taken off before scaling).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +27,7 @@ namespace olm {
 
 constexpr int64_t kGemmGroupRows = 16;
 
-// Whether `w` can be packed: Q8_0 or Q4_0 (cols a multiple of 32 by construction).
+// Whether `w` can be packed: Q8_0, Q4_0, Q4_K or Q6_K (cols a multiple of 32 by construction).
 bool gemm_q8_packable(const matrix& w);
 // Bytes of the packed copy of `w`.
 int64_t gemm_q8_packed_bytes(const matrix& w);
@@ -30,7 +37,8 @@ int64_t gemm_q8_packed_bytes(const matrix& w);
 void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
 
 // The corr_k quantize_activations needs for this GEMM: the whole block's excess (k · Σq over 16
-// lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0.
+// lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0; 1 for the K types (Q4_K
+// scales −Σq by its per-row min; Q6_K reads no correction).
 int32_t gemm_q8_corr_k(dtype type);
 
 // y[t, r] for rows [r0, r1) (r0 a multiple of 16) and all x.n tokens, from w.packed; x quantized

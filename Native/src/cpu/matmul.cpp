@@ -47,15 +47,16 @@ const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
 }
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
-// (at most three: Q8_0, Q4_0 and Q5_0 on VNNI), tokens split across the pool: for the row kernels,
-// or for the int8 GEMM (`gemm`: the matrices with a packed copy).
+// (at most three: Q8_0, Q4_0 and Q5_0 on VNNI; Q8_0, Q4_0 and the K types in the GEMM), tokens
+// split across the pool: for the row kernels, or for the int8 GEMM (`gemm`: the matrices with a
+// packed copy).
 class q8_inputs {
 public:
     q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm)
         : vnni_(cpu_has_avx512_vnni()), gemm_(gemm) {
         thread_local std::vector<uint8_t> buffers[2][kSlots];
         for (const auto& o : outs) {
-            if (!dtype_has_q8_kernel(o.w->type) || (gemm && o.w->packed == nullptr)) continue;
+            if (gemm ? o.w->packed == nullptr : !dtype_has_q8_kernel(o.w->type)) continue;
             const int32_t k = corr_k(o.w->type);
             if (slot_of(k) >= 0) continue;
             const int slot = used_++;
@@ -140,7 +141,8 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path) {
     const std::vector<task> tasks = split_rows(pool, outs);
     const int64_t cols = outs.begin()->w->cols;
-    // Decode (one token) meets Q4_K / Q6_K weights with their integer kernels; batches widen them.
+    // Decode (one token) meets Q4_K / Q6_K weights with their integer kernels; batches take the
+    // GEMM where the weights have a packed copy, else widen them.
     bool any_k = false;
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
@@ -149,12 +151,13 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     // the BF16 path where there is one, else the row kernels.
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
     if (path == quant_batch_path::gemm) path = cpu_has_avx512_bf16() ? quant_batch_path::bf16 : quant_batch_path::int8;
-    const auto on_gemm = [gemm](const matrix& w) { return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type); };
+    // (the K types too, in batches: decode keeps their own kernels)
+    const auto on_gemm = [&](const matrix& w) { return gemm && w.packed != nullptr && !k_kernel_serves(w.type); };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
         any_q8_kernel |= dtype_has_q8_kernel(o.w->type) && !on_gemm(*o.w);
-        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type);
+        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type) && !on_gemm(*o.w);
         any_gemm |= on_gemm(*o.w);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
