@@ -74,11 +74,12 @@ void BM_MatmulQuant(benchmark::State& state) {
     state.counters["GFLOPs"] = benchmark::Counter(double(2 * n * rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
     state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-// Decode (n = 1) against BF16; several tokens through the three batch paths (last arg: 0 int8
+// Decode (n = 1) against BF16; several tokens through the three batch paths (type 3 Q8_0, 4 Q4_0,
+// 7 Q4_K, 8 Q6_K; last arg: 0 int8
 // row kernels, 1 rows widened to BF16, 2 the int8 GEMM).
 BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{1}, {8192}, {2048}, {2, 3, 4}, {0}})
-    ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4}, {0, 1, 2}})
+    ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4, 7, 8}, {0, 1, 2}})
     ->Args({64, 8192, 2048, 2, 0})
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 

@@ -1,0 +1,91 @@
+// bench-packed-prefill MODEL.gguf [TOKENS=512] [ROUNDS=4] [THREADS=2]: prefill of one loaded
+// quantized model with the K-type matrices' packed copies (Q4_K / Q6_K batches on the int8 GEMM,
+// gemm-q8.h) and with those copies hidden (the rows widened to BF16, what prefill ran before),
+// alternating round by round on one context, so that a machine shared with other work disturbs
+// both alike. Prints JSON: every round's tokens/s, the best of each and their ratio.
+// docs/QUANTIZATION.md ("Batches: the int8 GEMM").
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "c-api-handles.h"
+#include "orleansllm.h"
+
+namespace {
+
+// The K-type matrices load_model packed, with their packed pointers.
+std::vector<std::pair<olm::matrix*, const void*>> packed_k_matrices(olm::model& m) {
+    std::vector<std::pair<olm::matrix*, const void*>> out;
+    auto add = [&](olm::matrix& w) {
+        if (w.packed != nullptr && (w.type == olm::dtype::q4_k || w.type == olm::dtype::q6_k)) out.emplace_back(&w, w.packed);
+    };
+    add(m.lm_head);
+    for (auto& l : m.layers)
+        for (olm::matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) add(*w);
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: bench-packed-prefill MODEL.gguf [TOKENS=512] [ROUNDS=4] [THREADS=2]\n");
+        return 2;
+    }
+    const int tokens = argc > 2 ? std::atoi(argv[2]) : 512;
+    const int rounds = argc > 3 ? std::atoi(argv[3]) : 4;
+    orleansllm_model_params mp = orleansllm_model_default_params();
+    mp.n_threads = argc > 4 ? std::atoi(argv[4]) : 2;
+    orleansllm_model* model = nullptr;
+    if (orleansllm_model_load(argv[1], mp, &model) != 0) {
+        std::fprintf(stderr, "%s\n", orleansllm_last_error());
+        return 1;
+    }
+    const auto packed = packed_k_matrices(*model->impl);
+    if (packed.empty()) {
+        std::fprintf(stderr, "%s has no packed Q4_K / Q6_K matrix (not a K-quant file, or a CPU without AVX-512 VNNI)\n", argv[1]);
+        return 1;
+    }
+    orleansllm_model_info info{};
+    orleansllm_model_get_info(model, &info);
+    orleansllm_context_params cp = orleansllm_context_default_params();
+    cp.n_ctx = tokens;
+    orleansllm_context* ctx = nullptr;
+    if (orleansllm_context_init(model, cp, &ctx) != 0) {
+        std::fprintf(stderr, "%s\n", orleansllm_last_error());
+        return 1;
+    }
+    std::vector<float> logits(size_t(info.vocab_size));
+    std::vector<int32_t> prompt(static_cast<size_t>(tokens));
+    for (int i = 0; i < tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    std::vector<double> tps[2];  // [0] packed, [1] hidden
+    for (int i = 0; i < 2 * rounds; ++i) {
+        const int mode = i % 2;
+        for (const auto& [w, p] : packed) w->packed = mode == 0 ? p : nullptr;
+        orleansllm_context_reset(ctx);
+        const auto s0 = std::chrono::steady_clock::now();
+        if (orleansllm_context_eval(ctx, prompt.data(), tokens, 0, logits.data()) != 0) {
+            std::fprintf(stderr, "%s\n", orleansllm_last_error());
+            return 1;
+        }
+        tps[mode].push_back(tokens / std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
+        std::fprintf(stderr, "[bench] round %d %s: %.1f tok/s\n", i / 2 + 1, mode == 0 ? "gemm" : "bf16", tps[mode].back());
+    }
+    for (const auto& [w, p] : packed) w->packed = p;
+    auto list = [](const std::vector<double>& v) {
+        std::printf("[");
+        for (size_t i = 0; i < v.size(); ++i) std::printf("%s%.1f", i ? "," : "", v[i]);
+        std::printf("]");
+    };
+    const double best[2] = {*std::max_element(tps[0].begin(), tps[0].end()), *std::max_element(tps[1].begin(), tps[1].end())};
+    std::printf("{\"model\":\"%s\",\"threads\":%d,\"prefill_tokens\":%d,\"packed_k_matrices\":%zu,\"gemm_tok_s\":", argv[1],
+                mp.n_threads, tokens, packed.size());
+    list(tps[0]);
+    std::printf(",\"bf16_tok_s\":");
+    list(tps[1]);
+    std::printf(",\"gemm_best_tok_s\":%.1f,\"bf16_best_tok_s\":%.1f,\"best_ratio\":%.3f}\n", best[0], best[1], best[0] / best[1]);
+    orleansllm_context_free(ctx);
+    orleansllm_model_free(model);
+}
