@@ -230,6 +230,8 @@ bool paged_attention_avx2_decode_split(thread_pool& pool, const batch_view& batc
                                        int32_t head_dim, int32_t block_size, dtype kv_type, int64_t inline_below,
                                        int32_t split_min_keys) {
     if (pool.size() < 2 || batch.n_tokens != batch.n_seqs || split_min_keys < 1) return false;
+    for (int32_t s = 0; s < batch.n_seqs; ++s)
+        if (batch.query_start[s + 1] - batch.query_start[s] != 1) return false;
     const int64_t pairs = int64_t(batch.n_seqs) * n_kv_heads;
     int64_t work = 0;
     for (int32_t s = 0; s < batch.n_seqs; ++s) work += int64_t(batch.positions[batch.query_start[s]] + 1) * n_heads;
