@@ -52,7 +52,12 @@ int main(int argc, char** argv) {
     std::vector<float> logits(size_t(info.vocab_size));
     std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
     for (int i = 0; i < prompt_tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    // The prompt's one eval timed too (prefill), as `bench peer` times its prefill.
+    const double prefill_cpu0 = process_cpu_s();
+    const auto p0 = std::chrono::steady_clock::now();
     orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
+    const double prefill_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+    const double prefill_cpu_s = process_cpu_s() - prefill_cpu0;
 
 #ifdef OLM_OP_PROFILE
     olm::op_profile_reset();
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     std::printf("\"decode_tokens_per_s\":%.2f,\"best_step_tokens_per_s\":%.2f,\"weight_GB_per_s\":%.1f,\"cpu_ms_per_token\":%.2f",
                 decode_tokens / wall_s, 1 / best_step_s, double(info.weight_bytes) * decode_tokens / wall_s / 1e9,
                 cpu_s * 1e3 / decode_tokens);
+    std::printf(",\"prefill_tokens_per_s\":%.1f,\"prefill_cpu_ms\":%.1f", prompt_tokens / prefill_wall_s, prefill_cpu_s * 1e3);
 #ifdef OLM_OP_PROFILE
     const olm::op_profile_totals totals = olm::op_profile_read();
     int64_t all_ns = 0;

@@ -118,6 +118,22 @@ public:
     const void* cache_k() const { return cache(k_cache, k_cache16, k_cache8); }
     const void* cache_v() const { return cache(v_cache, v_cache16, v_cache8); }
 
+    // A decode batch of the same caches: each sequence's last token alone (rows decode_rows of
+    // q and of reference()), its queries gathered in decode_q().
+    static constexpr int32_t decode_rows[2] = {6, 9};
+    olm::batch_view decode_batch() const {
+        olm::batch_view b = batch();
+        b.n_tokens = 2;
+        b.positions = decode_positions_;
+        b.query_start = decode_query_start_;
+        return b;
+    }
+    std::vector<float> decode_q() const {
+        std::vector<float> out;
+        for (const int32_t t : decode_rows) out.insert(out.end(), q.begin() + t * n_heads * hd, q.begin() + (t + 1) * n_heads * hd);
+        return out;
+    }
+
     // The sequence token row t belongs to.
     int seq_of(int32_t t) const { return t < query_start_[1] ? 0 : 1; }
 
@@ -166,6 +182,8 @@ private:
     const int32_t seq_len_[2] = {7, 10};
     const int32_t new_tokens_[2] = {7, 3};
     const int32_t query_start_[3] = {0, 7, 10};
+    const int32_t decode_positions_[2] = {6, 9};
+    const int32_t decode_query_start_[3] = {0, 1, 2};
     const int32_t block_indptr_[3] = {0, 2, 5};
     const int32_t block_indices_[5] = {5, 2, 9, 0, 11};
     std::vector<float> keys_[2], values_[2];  // per sequence, contiguous [seq_len * kv_dim]

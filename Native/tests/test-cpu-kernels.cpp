@@ -200,6 +200,63 @@ TEST_P(AttentionTest, PagedMatchesContiguousReference) {
         }
 }
 
+// A decode batch (one query per sequence) through the AVX2 kernel with its keys split into ranges
+// across the pool (10 keys: ranges [0, 8) and [8, 10)) and unsplit, against the reference.
+TEST_P(AttentionTest, DecodeSplitByKeysMatchesReference) {
+    const auto [hd, group, kv_type] = GetParam();
+    const olm_test::paged_attention_case c(hd, group, kv_type);
+    if (kv_type == dtype::kv_int8 || !olm::paged_attention_avx2_supports(c.n_heads, c.n_kv, hd)) GTEST_SKIP();
+    const olm::batch_view b = c.decode_batch();
+    const std::vector<float> q = c.decode_q();
+    const std::vector<double> ref = c.reference();
+    for (const int32_t threads : {1, 2, 8}) {
+        olm::thread_pool pool(threads);
+        for (const int32_t split_min_keys : {0, 1, 4, 128}) {
+            std::vector<float> out(q.size());
+            olm::paged_attention_avx2(pool, b, q.data(), c.cache_k(), c.cache_v(), out.data(), c.n_heads, c.n_kv, hd, c.block,
+                                      kv_type, 16384, split_min_keys);
+            for (size_t i = 0; i < out.size(); ++i) {
+                const size_t row = size_t(olm_test::paged_attention_case::decode_rows[i / size_t(c.n_heads * hd)]);
+                ASSERT_NEAR(out[i], ref[row * size_t(c.n_heads * hd) + i % size_t(c.n_heads * hd)], 1e-5)
+                    << "threads " << threads << " split_min_keys " << split_min_keys << " element " << i;
+            }
+        }
+    }
+}
+
+// A long decode context split into ranges (several per KV head, a ragged last one) equals the
+// unsplit kernel on the same batch.
+TEST(AttentionDecodeSplitTest, LongContextMatchesUnsplit) {
+    constexpr int32_t hd = 64, n_kv = 3, n_heads = 9, block = 16, n_keys = 517, n_blocks = (n_keys + block - 1) / block;
+    for (const dtype kv_type : {dtype::f32, dtype::bf16}) {
+        const auto kf = random_floats(size_t(n_blocks * block * n_kv * hd), 60), vf = random_floats(kf.size(), 61);
+        std::vector<uint16_t> k16(kf.size()), v16(kf.size());
+        for (size_t i = 0; i < kf.size(); ++i) k16[i] = olm::to_bf16(kf[i]), v16[i] = olm::to_bf16(vf[i]);
+        const void* kc = kv_type == dtype::bf16 ? static_cast<const void*>(k16.data()) : kf.data();
+        const void* vc = kv_type == dtype::bf16 ? static_cast<const void*>(v16.data()) : vf.data();
+        std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
+        for (int32_t i = 0; i < n_blocks; ++i) blocks[size_t(i)] = (i * 7) % n_blocks;  // scattered
+        const int32_t position = n_keys - 1, query_start[2] = {0, 1}, context_len = n_keys, indptr[2] = {0, n_blocks};
+        olm::batch_view b;
+        b.n_tokens = 1;
+        b.positions = &position;
+        b.n_seqs = 1;
+        b.query_start = query_start;
+        b.context_lens = &context_len;
+        b.block_indptr = indptr;
+        b.block_indices = blocks.data();
+        const auto q = random_floats(size_t(n_heads * hd), 62);
+        olm::thread_pool pool(4);
+        std::vector<float> want(q.size()), got(q.size());
+        olm::paged_attention_avx2(pool, b, q.data(), kc, vc, want.data(), n_heads, n_kv, hd, block, kv_type, 16384, 0);
+        for (const int32_t split_min_keys : {1, 64, 128, 300}) {
+            olm::paged_attention_avx2(pool, b, q.data(), kc, vc, got.data(), n_heads, n_kv, hd, block, kv_type, 16384,
+                                      split_min_keys);
+            for (size_t i = 0; i < q.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5) << "split_min_keys " << split_min_keys << " element " << i;
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(HeadDims, AttentionTest,
                          ::testing::Combine(::testing::Values(16, 24, 64, 128), ::testing::Values(1, 3, 8),
                                             ::testing::Values(dtype::f32, dtype::bf16, dtype::kv_int8)));

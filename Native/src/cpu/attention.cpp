@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -60,6 +61,18 @@ void axpy_int8(float* out, int8_row v, float p, int32_t n) {
     for (int32_t i = 0; i < n; ++i) out[i] += ps * float(v.values[i]);
 }
 
+// Keys per range, at least, when a decode step's attention is split by key range across the pool
+// (attention-avx2.cpp). ORLEANSLLM_ATTENTION_DECODE_SPLIT=0 turns the split off without a rebuild,
+// for A/B runs: on a machine with more runnable threads than cores the extra dispatch per layer
+// can wait on a descheduled worker (docs/PERFORMANCE.md).
+int32_t decode_split_min_keys() {
+    static const int32_t keys = [] {
+        const char* env = std::getenv("ORLEANSLLM_ATTENTION_DECODE_SPLIT");
+        return env != nullptr && std::strcmp(env, "0") == 0 ? 0 : 128;
+    }();
+    return keys;
+}
+
 }  // namespace
 
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
@@ -81,7 +94,8 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
         return;
     }
     if (paged_attention_avx2_supports(n_heads, n_kv_heads, head_dim)) {
-        paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size, kv_type);
+        paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size, kv_type, 16384,
+                             decode_split_min_keys());
         return;
     }
     struct task { int32_t seq, head, q0, q1; };

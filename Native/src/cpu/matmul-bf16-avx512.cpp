@@ -12,6 +12,30 @@ namespace {
 constexpr int64_t kTokenChunk = 32;
 constexpr int64_t kPrefetchBytes = 2048;  // software prefetch distance along each weight row
 
+// The horizontal sums of sixteen vectors as one: lane i = the sum of v[i]'s sixteen lanes. A
+// batch block's 16 dot products of 576 columns are 18 vdpbf16ps each; sixteen separate
+// _mm512_reduce_add_ps cost about half as many instructions again, this transpose-and-add tree a
+// third of that.
+inline __m512 reduce16(const __m512* v) {
+    __m512 quad[4];
+    for (int g = 0; g < 4; ++g) {
+        const __m512* a = v + 4 * g;
+        // Per 128-bit lane: [a0 a1 a0 a1] partials, then [a0 a1 a2 a3] partials.
+        const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
+        const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
+        quad[g] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))),
+                                _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))));
+    }
+    // quad[g]'s four 128-bit lanes each hold partials of v[4g .. 4g+3]: add the lanes, group g
+    // ending in lane g.
+    const __m512 u01 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[0], quad[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_f32x4(quad[0], quad[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512 u23 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[2], quad[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_f32x4(quad[2], quad[3], _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(u01, u23, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(u01, u23, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 template <int R, int TT>
 inline void block(const uint16_t* xb, int64_t cols, const matrix& w, int64_t row, int64_t t0, float* y) {
     const uint16_t* wr[R];
@@ -43,8 +67,19 @@ inline void block(const uint16_t* xb, int64_t cols, const matrix& w, int64_t row
             for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], xv);
         }
     }
-    for (int t = 0; t < TT; ++t)
-        for (int r = 0; r < R; ++r) y[(t0 + t) * w.rows + row + r] = _mm512_reduce_add_ps(acc[r][t]);
+    if constexpr (R == 4 && TT == 4) {
+        __m512 v[16];
+        for (int t = 0; t < 4; ++t)
+            for (int r = 0; r < 4; ++r) v[4 * t + r] = acc[r][t];
+        const __m512 sums = reduce16(v);  // lanes 4t .. 4t+3: token t's four rows
+        _mm_storeu_ps(y + (t0 + 0) * w.rows + row, _mm512_extractf32x4_ps(sums, 0));
+        _mm_storeu_ps(y + (t0 + 1) * w.rows + row, _mm512_extractf32x4_ps(sums, 1));
+        _mm_storeu_ps(y + (t0 + 2) * w.rows + row, _mm512_extractf32x4_ps(sums, 2));
+        _mm_storeu_ps(y + (t0 + 3) * w.rows + row, _mm512_extractf32x4_ps(sums, 3));
+    } else {
+        for (int t = 0; t < TT; ++t)
+            for (int r = 0; r < R; ++r) y[(t0 + t) * w.rows + row + r] = _mm512_reduce_add_ps(acc[r][t]);
+    }
 }
 
 template <int R>

@@ -51,11 +51,14 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
                      int32_t block_size, dtype kv_type = dtype::f32);
 
 // AVX2: head_dim 64 or 128 with GQA groups up to 8 (others take the generic kernel), F32 or BF16
-// K/V. Batches with fewer than `inline_below` query·key products run on the calling thread.
+// K/V. Batches with fewer than `inline_below` query·key products run on the calling thread, except
+// decode batches (one query per sequence) with more than split_min_keys keys, whose keys are split
+// into ranges across the pool (as are decode batches with fewer KV-head tasks than two per thread).
 bool paged_attention_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
 void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                           const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                          int32_t block_size, dtype kv_type, int64_t inline_below = 16384);
+                          int32_t block_size, dtype kv_type, int64_t inline_below = 16384,
+                          int32_t split_min_keys = 128);
 
 // AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8) and F32 K/V;
 // paged_attention dispatches to it when the CPU, the shape and the cache type allow.
