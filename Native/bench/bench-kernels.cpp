@@ -10,6 +10,7 @@
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "forward.h"
+#include "huge-page-buffer.h"
 #include "quant.h"
 #include "thread-pool.h"
 
@@ -96,19 +97,18 @@ void BM_DecodeKernel(benchmark::State& state) {
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::vector<float> f(size_t(rows * cols));
     for (auto& v : f) v = normal(rng);
-    std::vector<uint8_t> data(size_t(olm::dtype_row_bytes(type, cols) * rows));
+    // Weights and packed copy on huge pages where the kernel offers them, as load_model places them.
+    olm::huge_page_buffer data(size_t(olm::dtype_row_bytes(type, cols) * rows));
     if (type == olm::dtype::bf16) {
         for (size_t i = 0; i < f.size(); ++i) reinterpret_cast<uint16_t*>(data.data())[i] = olm::to_bf16(f[i]);
     } else {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
     olm::matrix w{type, data.data(), rows, cols};
-    std::vector<uint8_t> packed;
+    olm::huge_page_buffer packed(packed_layout ? size_t(olm::gemm_q8_packed_bytes(w)) : 0);
     if (packed_layout) {
-        packed.resize(size_t(olm::gemm_q8_packed_bytes(w) + 64));
-        void* p = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
-        olm::gemm_q8_pack_groups(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, p);
-        w.packed = p;
+        olm::gemm_q8_pack_groups(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, packed.data());
+        w.packed = packed.data();
     }
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
     for (auto& v : x) v = normal(rng) * 50;
