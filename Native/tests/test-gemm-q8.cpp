@@ -91,8 +91,9 @@ TEST(GemmQ8, DecodeMatchesTheDequantizedReferenceOnOddShapes) {
             }
 }
 
-// The GEMM (its decode kernel for one token) serves packed weights at every n; matrices without a
-// packed copy (here: the same weights, packed pointer cleared) keep the row kernels for decode.
+// The GEMM serves packed weights from 2 tokens, and one token (its decode kernel) of Q4_0; Q8_0
+// decode and matrices without a packed copy (here: the same weights, packed pointer cleared) keep
+// the row kernels. Every combination, packed and unpacked outputs in one call, matches the reference.
 TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
     REQUIRE_AVX512_VNNI();
     olm::thread_pool pool(2);
@@ -102,6 +103,7 @@ TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
             const std::vector<float> x = olm_test::random_floats(size_t(n * 256), 8);
             std::vector<float> y(size_t(n * 200), NAN), y2(size_t(n * 40), NAN);
             ASSERT_EQ(olm::default_quant_batch_path(n), olm::quant_batch_path::gemm);
+            ASSERT_EQ(olm::gemm_q8_serves_decode(type), type == dtype::q4_0);
             olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}});
             olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n));
             olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n));

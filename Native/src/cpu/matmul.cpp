@@ -48,14 +48,16 @@ const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
 // (at most three: Q8_0, Q4_0 and Q5_0 on VNNI), tokens split across the pool: for the row kernels,
-// or for the int8 GEMM (`gemm`: the matrices with a packed copy).
+// or for the int8 GEMM (`gemm`); `serves` picks the matrices this instance is for.
 class q8_inputs {
 public:
-    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm)
+    template <typename Serves>
+    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm,
+              Serves serves)
         : vnni_(cpu_has_avx512_vnni()), gemm_(gemm) {
         thread_local std::vector<uint8_t> buffers[2][kSlots];
         for (const auto& o : outs) {
-            if (!dtype_has_q8_kernel(o.w->type) || (gemm && o.w->packed == nullptr)) continue;
+            if (!serves(*o.w)) continue;
             const int32_t k = corr_k(o.w->type);
             if (slot_of(k) >= 0) continue;
             const int slot = used_++;
@@ -152,12 +154,14 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
     auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
-    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs), one token (decode) as well
-    // as batches; others of its types take the BF16 path where there is one (batches), else the
-    // row kernels.
+    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs): batches, and one token
+    // (decode) of the types gemm_q8_serves_decode names; others of its types take the BF16 path
+    // where there is one (batches), else the row kernels.
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
     if (path == quant_batch_path::gemm) path = fallback_quant_batch_path(n);
-    const auto on_gemm = [gemm](const matrix& w) { return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type); };
+    const auto on_gemm = [gemm, n](const matrix& w) {
+        return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type) && (n > 1 || gemm_q8_serves_decode(w.type));
+    };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
@@ -180,8 +184,9 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     }
     const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
     std::optional<q8_inputs> xq, xg;
-    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false);
-    if (any_gemm) xg.emplace(pool, x, n, cols, outs, true);
+    const auto on_rows = [&](const matrix& w) { return dtype_has_q8_kernel(w.type) && !on_gemm(w); };
+    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false, on_rows);
+    if (any_gemm) xg.emplace(pool, x, n, cols, outs, true, on_gemm);
     // The token quantized per 256-block once, in a buffer of the calling thread.
     thread_local std::vector<uint8_t> xk_buffer;
     q8k_activations xk;
