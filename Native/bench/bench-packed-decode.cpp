@@ -1,7 +1,6 @@
 // bench-packed-decode MODEL.gguf [STEPS=64] [THREADS=2]: single-sequence decode of one loaded Q8_0 /
-// Q4_0 model with its weights' packed copies (decode on the packed layout's kernel, gemm-q8.h, for
-// the types gemm_q8_serves_decode names: Q4_0) and with them hidden (the int8 row kernels over the
-// GGUF blocks, what decode ran before), alternating
+// Q4_0 model with its weights' packed copies (decode on the packed layout's kernel, gemm-q8.h) and
+// with them hidden (the int8 row kernels over the GGUF blocks, what decode ran before), alternating
 // step by step on one context, so that a machine shared with other work disturbs both alike.
 // Prints JSON: best and median tokens/s of each, the median process CPU time per step (all
 // threads, the pool's short spin included: less disturbed by neighbours than wall time), and the

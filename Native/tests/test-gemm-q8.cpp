@@ -71,13 +71,15 @@ TEST(GemmQ8, WritesOnlyItsRows) {
     }
 }
 
-// One token (decode) has a kernel of its own: row groups streamed whole, blocks in pairs into two
-// accumulators (odd block counts leave one alone), the last group partial.
+// One token (decode) has a kernel of its own: row groups streamed whole, 4 (then 2) side by side
+// from quarters (halves) of the range, the groups left over one at a time with blocks in pairs
+// (odd block counts leave one alone), the last group partial.
 TEST(GemmQ8, DecodeMatchesTheDequantizedReferenceOnOddShapes) {
     REQUIRE_AVX512_VNNI();
     for (const dtype type : {dtype::q8_0, dtype::q4_0})
         for (const int64_t cols : {32, 64, 96, 160, 224, 2080})  // 1, 2, 3, 5, 7, 65 blocks
-            for (const int64_t rows : {1, 15, 16, 17, 33, 67, 200}) {
+            // 1..13 groups: one stream, 2 streams, 4 streams with 0–3 groups left (2 + 1 of them)
+            for (const int64_t rows : {1, 15, 16, 17, 33, 49, 64, 67, 100, 200}) {
                 const packed_matrix w(type, rows, cols, uint32_t(3 * rows + cols));
                 const std::vector<float> x = olm_test::random_floats(size_t(cols), uint32_t(cols + 7));
                 olm_test::q8_buffer xq(x, 1, cols, olm::gemm_q8_corr_k(type));
@@ -91,9 +93,9 @@ TEST(GemmQ8, DecodeMatchesTheDequantizedReferenceOnOddShapes) {
             }
 }
 
-// The GEMM serves packed weights from 2 tokens, and one token (its decode kernel) of Q4_0; Q8_0
-// decode and matrices without a packed copy (here: the same weights, packed pointer cleared) keep
-// the row kernels. Every combination, packed and unpacked outputs in one call, matches the reference.
+// The GEMM serves packed weights at every n (one token: its decode kernel); matrices without a
+// packed copy (here: the same weights, packed pointer cleared) take the BF16 path for batches and
+// the row kernels for one token. Packed and unpacked outputs in one call match the reference.
 TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
     REQUIRE_AVX512_VNNI();
     olm::thread_pool pool(2);
@@ -103,7 +105,6 @@ TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
             const std::vector<float> x = olm_test::random_floats(size_t(n * 256), 8);
             std::vector<float> y(size_t(n * 200), NAN), y2(size_t(n * 40), NAN);
             ASSERT_EQ(olm::default_quant_batch_path(n), olm::quant_batch_path::gemm);
-            ASSERT_EQ(olm::gemm_q8_serves_decode(type), type == dtype::q4_0);
             olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}});
             olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n));
             olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n));

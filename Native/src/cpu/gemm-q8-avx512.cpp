@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
 
 #include "gemm-q8.h"
 
@@ -114,14 +115,16 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
     }
 }
 
-// Decode (one token): each row group's blocks streamed start to end, so the weights are read once,
-// in address order, and the tile's tricks for reusing them across tokens (k-chunks through y,
-// token tiles) would only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two
-// int32 chains, and even / odd blocks into two float accumulators, so consecutive vpdpbusd and FMAs
-// do not wait on each other's latency; the token's activation words are broadcast straight from
-// memory (vpdpbusd's embedded broadcast). Per 16 × 32 weights: 8 vpdpbusd, 4 more for Q4_0's
-// nibbles, and 5 for the correction, sum, convert and scale, against ~15 per 64 weights in the
-// row kernel: well under what memory delivers, so this is bound by the weight stream.
+// Decode (one token): each row group's blocks streamed start to end, so the weights are read once
+// and the tile's tricks for reusing them across tokens (k-chunks through y, token tiles) would
+// only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two int32 chains; the
+// token's activation words are broadcast straight from memory (vpdpbusd's embedded broadcast).
+// Per 16 × 32 weights: 8 vpdpbusd, 12 more for Q4_0's nibbles (and, shift, and), and 5 for the correction, sum,
+// convert and scale, against ~15 per 64 weights in the row kernel. That makes one core's stream
+// of weights the limit, and one sequential stream per core left DRAM bandwidth unused: 4 row
+// groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
+// accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
+// 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
 template <dtype T>
 void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t g0, int64_t g1, float* y) {
     const int64_t blocks = x.blocks;
@@ -144,6 +147,30 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
         const __m512 dw = _mm512_load_ps(p + kVectors<T> * 64);
         acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dw), _mm512_set1_ps(x.d[b * 8]), acc);
     };
+    const auto store = [&](int64_t g, __m512 v) {
+        const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
+        const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+        _mm512_mask_storeu_ps(y + row, m, v);
+    };
+    const auto streams = [&](auto s_const) {
+        constexpr int S = decltype(s_const)::value;
+        if (g1 - g0 < S) return;
+        const int64_t span = (g1 - g0) / S;
+        for (int64_t i = 0; i < span; ++i) {
+            const uint8_t* w[S];
+            __m512 acc[S];
+            for (int k = 0; k < S; ++k) {
+                w[k] = packed + (g0 + k * span + i) * blocks * kPackedBlockBytes<T>;
+                acc[k] = _mm512_setzero_ps();
+            }
+            for (int64_t b = 0; b < blocks; ++b)
+                for (int k = 0; k < S; ++k) block(w[k] + b * kPackedBlockBytes<T>, b, acc[k]);
+            for (int k = 0; k < S; ++k) store(g0 + k * span + i, acc[k]);
+        }
+        g0 += S * span;
+    };
+    streams(std::integral_constant<int, 4>{});
+    streams(std::integral_constant<int, 2>{});
     for (int64_t g = g0; g < g1; ++g) {
         const uint8_t* wg = packed + g * blocks * kPackedBlockBytes<T>;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();

@@ -48,8 +48,6 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
     }
 }
 
-bool gemm_q8_serves_decode(dtype type) { return type == dtype::q4_0; }
-
 int32_t gemm_q8_corr_k(dtype type) { return type == dtype::q4_0 ? 8 : 128; }
 
 }  // namespace olm

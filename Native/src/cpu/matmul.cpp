@@ -154,14 +154,12 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
     auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
-    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs): batches, and one token
-    // (decode) of the types gemm_q8_serves_decode names; others of its types take the BF16 path
-    // where there is one (batches), else the row kernels.
+    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs), one token (decode, its
+    // own kernel) as well as batches; others of its types take the BF16 path where there is one
+    // (batches), else the row kernels.
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
     if (path == quant_batch_path::gemm) path = fallback_quant_batch_path(n);
-    const auto on_gemm = [gemm, n](const matrix& w) {
-        return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type) && (n > 1 || gemm_q8_serves_decode(w.type));
-    };
+    const auto on_gemm = [gemm](const matrix& w) { return gemm && w.packed != nullptr && dtype_has_q8_kernel(w.type); };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
