@@ -10,6 +10,7 @@
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "forward.h"
+#include "huge-page-buffer.h"
 #include "quant.h"
 #include "thread-pool.h"
 
@@ -74,39 +75,48 @@ void BM_MatmulQuant(benchmark::State& state) {
     state.counters["GFLOPs"] = benchmark::Counter(double(2 * n * rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
     state.counters["weight_GBps"] = benchmark::Counter(double(w.bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-// Decode (n = 1) against BF16; several tokens through the three batch paths (type 3 Q8_0, 4 Q4_0,
-// 7 Q4_K, 8 Q6_K; last arg: 0 int8
-// row kernels, 1 rows widened to BF16, 2 the int8 GEMM).
+// Decode (n = 1) against BF16 and (path 2) over the packed layout; several tokens through the three
+// batch paths (type 3 Q8_0, 4 Q4_0, 7 Q4_K, 8 Q6_K; last arg: 0 int8 row kernels, 1 rows widened
+// to BF16, 2 the int8 GEMM).
 BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{1}, {8192}, {2048}, {2, 3, 4}, {0}})
+    ->ArgsProduct({{1}, {8192}, {2048}, {3, 4}, {2}})  // decode over the packed layout
     ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4, 7, 8}, {0, 1, 2}})
     ->Args({64, 8192, 2048, 2, 0})
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
 // machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0, 5 Q5_0, 7 Q4_K,
-// 8 Q6_K), avx512 (0 AVX2). The activation quantization is part of the timed work, as in matmul().
+// 8 Q6_K), avx512 (0 AVX2, 1 AVX-512 VNNI row kernels, 2 Q8_0 / Q4_0 over the GEMM's packed layout,
+// as matmul() runs them on VNNI CPUs). The activation quantization is part of the timed work, as in
+// matmul().
 void BM_DecodeKernel(benchmark::State& state) {
     const int64_t rows = state.range(0), cols = state.range(1);
     const auto type = static_cast<olm::dtype>(state.range(2));
-    const bool avx512 = state.range(3) != 0;
+    const bool avx512 = state.range(3) != 0, packed_layout = state.range(3) == 2;
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.0f, 0.02f);
     std::vector<float> f(size_t(rows * cols));
     for (auto& v : f) v = normal(rng);
-    std::vector<uint8_t> data(size_t(olm::dtype_row_bytes(type, cols) * rows));
+    // Weights and packed copy on huge pages where the kernel offers them, as load_model places them.
+    olm::huge_page_buffer data(size_t(olm::dtype_row_bytes(type, cols) * rows));
     if (type == olm::dtype::bf16) {
         for (size_t i = 0; i < f.size(); ++i) reinterpret_cast<uint16_t*>(data.data())[i] = olm::to_bf16(f[i]);
     } else {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
-    const olm::matrix w{type, data.data(), rows, cols};
+    olm::matrix w{type, data.data(), rows, cols};
+    olm::huge_page_buffer packed(packed_layout ? size_t(olm::gemm_q8_packed_bytes(w)) : 0);
+    if (packed_layout) {
+        olm::gemm_q8_pack_groups(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, packed.data());
+        w.packed = packed.data();
+    }
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
     for (auto& v : x) v = normal(rng) * 50;
     std::vector<uint16_t> xb(static_cast<size_t>(cols));
     std::vector<uint8_t> q8(size_t(olm::q8_activation_bytes(1, cols) + 64));
     void* aligned = q8.data() + (64 - reinterpret_cast<uintptr_t>(q8.data()) % 64) % 64;
-    const int32_t k = avx512 ? olm::q8_corr_k_avx512_vnni(type) : olm::q8_corr_k_avx2(type);
+    const int32_t k = packed_layout ? olm::gemm_q8_corr_k(type) : avx512 ? olm::q8_corr_k_avx512_vnni(type) : olm::q8_corr_k_avx2(type);
     std::vector<uint8_t> q8k(size_t(olm::q8k_activation_bytes(cols)));
     for (auto _ : state) {
         if (type == olm::dtype::bf16 && avx512) {
@@ -120,7 +130,11 @@ void BM_DecodeKernel(benchmark::State& state) {
             (avx512 ? olm::matmul_rows_k_avx512_vnni : olm::matmul_rows_k_avx2)(xq, w, 0, rows, y.data());
         } else {
             const olm::q8_activations xq = olm::quantize_activations(x.data(), 1, cols, k, aligned, 0, 1);
-            (avx512 ? olm::matmul_rows_q8_avx512_vnni : olm::matmul_rows_q8_avx2)(xq, w, 0, rows, y.data());
+            if (packed_layout) {
+                olm::gemm_q8_rows_avx512_vnni(xq, w, 0, rows, y.data());
+            } else {
+                (avx512 ? olm::matmul_rows_q8_avx512_vnni : olm::matmul_rows_q8_avx2)(xq, w, 0, rows, y.data());
+            }
         }
         benchmark::DoNotOptimize(y.data());
     }
@@ -128,6 +142,7 @@ void BM_DecodeKernel(benchmark::State& state) {
     state.counters["Gweights_per_s"] = benchmark::Counter(double(rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4, 5, 7, 8}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
+BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {3, 4}, {2}})->ArgNames({"rows", "cols", "type", "avx512"});
 // BF16 rows of 16 KiB (llama3-1b's down projection): the decode kernel streams them four at a time.
 BENCHMARK(BM_DecodeKernel)->Args({16384, 8192, 2, 1})->ArgNames({"rows", "cols", "type", "avx512"});
 

@@ -3,6 +3,7 @@
 // and through matmul(). Skipped, with the reason, on CPUs without AVX-512 VNNI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -87,9 +88,32 @@ TEST(GemmQ8, WritesOnlyItsRows) {
     }
 }
 
-// Several tokens take the GEMM; one token (decode) the row kernels over the original blocks, which
-// packed matrices keep. The K types' bound is the 256-block activations of their decode kernels.
-TEST(GemmQ8, MatmulUsesItForPackedWeightsFromTwoTokens) {
+// One token (decode) has a kernel of its own: row groups streamed whole, 4 (then 2) side by side
+// from quarters (halves) of the range, the groups left over one at a time with blocks in pairs
+// (odd block counts leave one alone), the last group partial.
+TEST(GemmQ8, DecodeMatchesTheDequantizedReferenceOnOddShapes) {
+    REQUIRE_AVX512_VNNI();
+    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+        for (const int64_t cols : {32, 64, 96, 160, 224, 2080})  // 1, 2, 3, 5, 7, 65 blocks
+            // 1..13 groups: one stream, 2 streams, 4 streams with 0–3 groups left (2 + 1 of them)
+            for (const int64_t rows : {1, 15, 16, 17, 33, 49, 64, 67, 100, 200}) {
+                const packed_matrix w(type, rows, cols, uint32_t(3 * rows + cols));
+                const std::vector<float> x = olm_test::random_floats(size_t(cols), uint32_t(cols + 7));
+                olm_test::q8_buffer xq(x, 1, cols, olm::gemm_q8_corr_k(type));
+                std::vector<float> y(size_t(rows), NAN);
+                olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, 0, rows, y.data());
+                olm_test::expect_quantized_rows_match(xq, w, 0, rows, y, shape(type, rows, cols, 1));
+                if (rows <= 16) continue;
+                std::vector<float> part(size_t(rows), NAN);  // a range from a group boundary to the end
+                olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, 16, rows, part.data());
+                olm_test::expect_quantized_rows_match(xq, w, 16, rows, part, shape(type, rows, cols, 1) + " rows [16, end)");
+            }
+}
+
+// The GEMM serves packed weights at every n (one token: its decode kernel; the K types keep their
+// decode kernels, whose bound is their 256-block activations); matrices without a packed copy (here: the same weights, packed pointer cleared) take the BF16 path for batches and
+// the row kernels for one token. Packed and unpacked outputs in one call match the reference.
+TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
     REQUIRE_AVX512_VNNI();
     olm::thread_pool pool(2);
     for (const dtype type : {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q6_k})
@@ -97,11 +121,21 @@ TEST(GemmQ8, MatmulUsesItForPackedWeightsFromTwoTokens) {
             const packed_matrix w(type, 200, 256, 3), w2(type, 40, 256, 4);
             const std::vector<float> x = olm_test::random_floats(size_t(n * 256), 8);
             std::vector<float> y(size_t(n * 200), NAN), y2(size_t(n * 40), NAN);
-            ASSERT_EQ(olm::default_quant_batch_path(n) == olm::quant_batch_path::gemm, n >= 2);
+            ASSERT_EQ(olm::default_quant_batch_path(n), olm::quant_batch_path::gemm);
             olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&w2.m, y2.data()}});
+            // the K types' decode kernels quantize the token per 256-block
             const int64_t block = n == 1 && (type == dtype::q4_k || type == dtype::q6_k) ? 256 : 32;
             olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n), false, block);
             olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n), false, block);
+            // One output packed, one not: the GEMM for the first, the fallback for the second.
+            olm::matrix plain = w2.m;
+            plain.packed = nullptr;
+            std::fill(y.begin(), y.end(), NAN);
+            std::fill(y2.begin(), y2.end(), NAN);
+            olm::matmul(pool, x.data(), n, {{&w.m, y.data()}, {&plain, y2.data()}});
+            const bool bf16 = n > 1 && olm::cpu_has_avx512_bf16();
+            olm_test::expect_float_rows_match(x, n, w, y, shape(type, 200, 256, n) + " beside an unpacked matrix", false, block);
+            olm_test::expect_float_rows_match(x, n, w2, y2, shape(type, 40, 256, n) + " unpacked", bf16, block);
         }
 }
 

@@ -353,8 +353,10 @@ TEST(QuantKernels, MatmulDispatchMatchesTheFloatReference) {
             }
 }
 
-TEST(QuantKernels, DefaultBatchPathIsInt8ForDecode) {
-    EXPECT_EQ(olm::default_quant_batch_path(1), olm::quant_batch_path::int8);
+// Decode takes the packed layout's kernel on VNNI CPUs (matrices without a packed copy fall back to
+// the int8 row kernels there too, test-gemm-q8), the int8 row kernels elsewhere.
+TEST(QuantKernels, DefaultPathForDecodeIsGemmOnVnniElseInt8) {
+    EXPECT_EQ(olm::default_quant_batch_path(1), olm::cpu_has_avx512_vnni() ? olm::quant_batch_path::gemm : olm::quant_batch_path::int8);
 }
 
 }  // namespace

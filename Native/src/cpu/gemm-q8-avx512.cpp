@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
 
 #include "gemm-q8.h"
 
@@ -164,10 +165,89 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
     }
 }
 
+// Decode (one token): each row group's blocks streamed start to end, so the weights are read once
+// and the tile's tricks for reusing them across tokens (k-chunks through y, token tiles) would
+// only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two int32 chains; the
+// token's activation words are broadcast straight from memory (vpdpbusd's embedded broadcast).
+// Per 16 × 32 weights: 8 vpdpbusd, 12 more for Q4_0's nibbles (and, shift, and), and 5 for the correction, sum,
+// convert and scale, against ~15 per 64 weights in the row kernel. That makes one core's stream
+// of weights the limit, and one sequential stream per core left DRAM bandwidth unused: 4 row
+// groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
+// accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
+// 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
+template <dtype T>
+void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t g0, int64_t g1, float* y) {
+    const int64_t blocks = x.blocks;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const auto block = [&](const uint8_t* p, int64_t b, __m512& acc) {
+        const int8_t* q = x.qs + b * 32;
+        __m512i s0 = _mm512_set1_epi32(x.corr[b * 8]), s1 = _mm512_setzero_si512();
+        if constexpr (T == dtype::q4_0) {
+            for (int j = 0; j < 4; ++j) {
+                const __m512i v = _mm512_load_si512(p + j * 64);
+                s0 = _mm512_dpbusd_epi32(s0, _mm512_and_si512(v, low), broadcast_word(q + 4 * j));
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), broadcast_word(q + 16 + 4 * j));
+            }
+        } else {
+            for (int j = 0; j < 8; j += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, _mm512_load_si512(p + j * 64), broadcast_word(q + 4 * j));
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_load_si512(p + (j + 1) * 64), broadcast_word(q + 4 * (j + 1)));
+            }
+        }
+        const __m512 dw = _mm512_load_ps(p + kVectors<T> * 64);
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dw), _mm512_set1_ps(x.d[b * 8]), acc);
+    };
+    const auto store = [&](int64_t g, __m512 v) {
+        const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
+        const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+        _mm512_mask_storeu_ps(y + row, m, v);
+    };
+    const auto streams = [&](auto s_const) {
+        constexpr int S = decltype(s_const)::value;
+        if (g1 - g0 < S) return;
+        const int64_t span = (g1 - g0) / S;
+        for (int64_t i = 0; i < span; ++i) {
+            const uint8_t* w[S];
+            __m512 acc[S];
+            for (int k = 0; k < S; ++k) {
+                w[k] = packed + (g0 + k * span + i) * blocks * kPackedBlockBytes<T>;
+                acc[k] = _mm512_setzero_ps();
+            }
+            for (int64_t b = 0; b < blocks; ++b)
+                for (int k = 0; k < S; ++k) block(w[k] + b * kPackedBlockBytes<T>, b, acc[k]);
+            for (int k = 0; k < S; ++k) store(g0 + k * span + i, acc[k]);
+        }
+        g0 += S * span;
+    };
+    streams(std::integral_constant<int, 4>{});
+    streams(std::integral_constant<int, 2>{});
+    for (int64_t g = g0; g < g1; ++g) {
+        const uint8_t* wg = packed + g * blocks * kPackedBlockBytes<T>;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int64_t b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            block(wg + b * kPackedBlockBytes<T>, b, acc0);
+            block(wg + (b + 1) * kPackedBlockBytes<T>, b + 1, acc1);
+        }
+        if (b < blocks) block(wg + b * kPackedBlockBytes<T>, b, acc0);
+        const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
+        const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+        _mm512_mask_storeu_ps(y + row, m, _mm512_add_ps(acc0, acc1));
+    }
+}
+
 template <dtype T>
 void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     const auto* packed = static_cast<const uint8_t*>(w.packed);
     const int64_t g0 = r0 / kGemmGroupRows, g1 = (r1 + kGemmGroupRows - 1) / kGemmGroupRows;
+    // (the K types' decode keeps their own kernels over the GGUF blocks, matmul.cpp; one token of
+    // them here, as the tests ask, takes the tile)
+    if constexpr (T == dtype::q8_0 || T == dtype::q4_0) {
+        if (x.n == 1) {
+            decode_groups<T>(x, packed, w.rows, g0, g1, y);
+            return;
+        }
+    }
     for (int64_t b0 = 0; b0 < x.blocks; b0 += kChunkBlocks) {
         const int64_t b1 = std::min(x.blocks, b0 + kChunkBlocks);
         const bool first = b0 == 0;

@@ -42,7 +42,8 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
 int32_t gemm_q8_corr_k(dtype type);
 
 // y[t, r] for rows [r0, r1) (r0 a multiple of 16) and all x.n tokens, from w.packed; x quantized
-// with gemm_q8_corr_k(w.type). y: [x.n, w.rows].
+// with gemm_q8_corr_k(w.type). y: [x.n, w.rows]. One token (decode) takes a kernel of its own over
+// the same layout: each row group streamed once, 4 groups side by side, no cache blocking.
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
 
 }  // namespace olm

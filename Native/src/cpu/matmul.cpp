@@ -48,15 +48,17 @@ const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
 // (at most three: Q8_0, Q4_0 and Q5_0 on VNNI; Q8_0, Q4_0 and the K types in the GEMM), tokens
-// split across the pool: for the row kernels, or for the int8 GEMM (`gemm`: the matrices with a
-// packed copy).
+// split across the pool: for the row kernels, or for the int8 GEMM (`gemm`); `serves` picks the
+// matrices this instance is for.
 class q8_inputs {
 public:
-    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm)
+    template <typename Serves>
+    q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm,
+              Serves serves)
         : vnni_(cpu_has_avx512_vnni()), gemm_(gemm) {
         thread_local std::vector<uint8_t> buffers[2][kSlots];
         for (const auto& o : outs) {
-            if (gemm ? o.w->packed == nullptr : !dtype_has_q8_kernel(o.w->type)) continue;
+            if (!serves(*o.w)) continue;
             const int32_t k = corr_k(o.w->type);
             if (slot_of(k) >= 0) continue;
             const int slot = used_++;
@@ -124,14 +126,21 @@ void quantized_rows_via_f32(const float* x, int64_t n, const matrix& w, int64_t 
     }
 }
 
+// Where the GEMM cannot serve (no VNNI, or no packed copy): bf16 from 2 tokens on AVX-512 BF16
+// (it ran 2–4× the int8 row kernels from 4 tokens up), else, and always for one token, the int8
+// row kernels (widening a row to BF16 for one token's use costs more than the dot product).
+quant_batch_path fallback_quant_batch_path(int64_t n) {
+    constexpr int64_t kBf16MinTokens = 2;
+    return cpu_has_avx512_bf16() && n >= kBf16MinTokens ? quant_batch_path::bf16 : quant_batch_path::int8;
+}
+
 }  // namespace
 
 quant_batch_path default_quant_batch_path(int64_t n) {
-    // Measured in docs/QUANTIZATION.md (bench-kernels BM_MatmulQuant).
-    constexpr int64_t kGemmMinTokens = 2;
-    constexpr int64_t kBf16MinTokens = 2;  // bf16 ran 2–4× the int8 row kernels from 4 tokens up
-    if (cpu_has_avx512_vnni() && n >= kGemmMinTokens) return quant_batch_path::gemm;
-    return cpu_has_avx512_bf16() && n >= kBf16MinTokens ? quant_batch_path::bf16 : quant_batch_path::int8;
+    // Measured in docs/QUANTIZATION.md (bench-kernels BM_MatmulQuant, BM_DecodeKernel): on VNNI the
+    // packed layout wins at every n, decode (its own kernel) included.
+    if (cpu_has_avx512_vnni()) return quant_batch_path::gemm;
+    return fallback_quant_batch_path(n);
 }
 
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs) {
@@ -147,10 +156,11 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
     auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
-    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs); others of its types take
-    // the BF16 path where there is one, else the row kernels.
+    // The GEMM serves the matrices packed for it (at load, on VNNI CPUs), one token (decode, its
+    // own kernel) as well as batches; others of its types take the BF16 path where there is one
+    // (batches), else the row kernels.
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
-    if (path == quant_batch_path::gemm) path = cpu_has_avx512_bf16() ? quant_batch_path::bf16 : quant_batch_path::int8;
+    if (path == quant_batch_path::gemm) path = fallback_quant_batch_path(n);
     // (the K types too, in batches: decode keeps their own kernels)
     const auto on_gemm = [&](const matrix& w) { return gemm && w.packed != nullptr && !k_kernel_serves(w.type); };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
@@ -175,8 +185,9 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     }
     const float* xp = x_pairs.data();  // the pointer, not the thread_local: a worker would see its own
     std::optional<q8_inputs> xq, xg;
-    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false);
-    if (any_gemm) xg.emplace(pool, x, n, cols, outs, true);
+    const auto on_rows = [&](const matrix& w) { return dtype_has_q8_kernel(w.type) && !on_gemm(w); };
+    if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false, on_rows);
+    if (any_gemm) xg.emplace(pool, x, n, cols, outs, true, on_gemm);
     // The token quantized per 256-block once, in a buffer of the calling thread.
     thread_local std::vector<uint8_t> xk_buffer;
     q8k_activations xk;

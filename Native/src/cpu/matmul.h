@@ -20,12 +20,13 @@ struct matmul_out {
 // For each target: y[t, r] = sum_k x[t, k] * w[r, k]. All targets share x: [n, cols].
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs);
 
-// How quantized weights meet several tokens: int8 (activations quantized to Q8 per block, integer
-// dot products row by row: what decode always uses), bf16 (rows widened to BF16 in the worker's
+// How quantized weights meet the tokens: int8 (activations quantized to Q8 per block, integer
+// dot products row by row over the original blocks), bf16 (rows widened to BF16 in the worker's
 // cache, then the BF16 dot-product kernel; AVX-512 BF16 only, else int8) or gemm (the int8 GEMM
-// over the weights' packed copy, gemm-q8.h; AVX-512 VNNI only; matrices without a packed copy
-// take bf16, else int8). default_quant_batch_path is the measured choice (docs/QUANTIZATION.md);
-// the overload takes it explicitly, for benchmarks.
+// over the weights' packed copy, gemm-q8.h, with a kernel of its own for one token; AVX-512 VNNI
+// only; matrices without a packed copy take bf16 from 2 tokens, else int8).
+// default_quant_batch_path is the measured choice (docs/QUANTIZATION.md): gemm on VNNI CPUs, decode
+// included; the overload takes it explicitly, for benchmarks and tests.
 enum class quant_batch_path { int8, bf16, gemm };
 quant_batch_path default_quant_batch_path(int64_t n);
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path);
