@@ -8,6 +8,7 @@
 #include <cassert>
 #include <cstring>
 
+#include "k-rows.h"
 #include "matmul.h"
 #include "quant.h"
 
@@ -153,16 +154,7 @@ void dequantize_k_block_bf16_avx512(dtype type, const uint8_t* block, uint16_t* 
 }
 
 void matmul_rows_k_avx512_vnni(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
-    const int64_t row_bytes = w.row_bytes();
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* row = static_cast<const uint8_t*>(w.data) + r * row_bytes;
-        if (w.type == dtype::q4_k) {
-            y[r] = q4_k_row(x, reinterpret_cast<const block_q4_k*>(row));
-        } else {
-            assert(w.type == dtype::q6_k);
-            y[r] = q6_k_row(x, reinterpret_cast<const block_q6_k*>(row));
-        }
-    }
+    k_decode_rows<q4_k_row, q6_k_row>(x, w, r0, r1, y);
 }
 
 }  // namespace olm
