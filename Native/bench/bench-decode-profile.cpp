@@ -12,18 +12,10 @@
 #include <ctime>
 #include <vector>
 
+#include "bench-engine.h"
 #include "op-profile.h"
-#include "orleansllm.h"
 
-namespace {
-
-double process_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
+using namespace olm_bench;
 
 int main(int argc, char** argv) {
     if (argc < 2) {
@@ -35,23 +27,12 @@ int main(int argc, char** argv) {
     orleansllm_model_params mp = orleansllm_model_default_params();
     mp.n_threads = argc > 4 ? std::atoi(argv[4]) : 2;
     mp.weight_type = argc > 5 ? std::atoi(argv[5]) : 0;
-    orleansllm_model* model = nullptr;
-    if (orleansllm_model_load(argv[1], mp, &model) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
-    orleansllm_model_info info{};
-    orleansllm_model_get_info(model, &info);
-    orleansllm_context_params cp = orleansllm_context_default_params();
-    cp.n_ctx = prompt_tokens + decode_tokens + 1;
-    orleansllm_context* ctx = nullptr;
-    if (orleansllm_context_init(model, cp, &ctx) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
+    engine_session session;
+    if (!session.open(argv[1], mp, prompt_tokens + decode_tokens + 1)) return 1;
+    orleansllm_context* ctx = session.ctx;
+    const orleansllm_model_info& info = session.info;
     std::vector<float> logits(size_t(info.vocab_size));
-    std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
-    for (int i = 0; i < prompt_tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, info.vocab_size);
     // The prompt's one eval timed too (prefill), as `bench peer` times its prefill.
     const double prefill_cpu0 = process_cpu_s();
     const auto p0 = std::chrono::steady_clock::now();
@@ -94,6 +75,4 @@ int main(int argc, char** argv) {
     std::printf("},\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
 #endif
     std::printf("}\n");
-    orleansllm_context_free(ctx);
-    orleansllm_model_free(model);
 }

@@ -12,28 +12,11 @@
 #include <ctime>
 #include <vector>
 
-#include "c-api-handles.h"
-#include "orleansllm.h"
+#include "bench-engine.h"
 
 namespace {
 
-// Every matrix load_model may have packed, with its packed pointer.
-std::vector<std::pair<olm::matrix*, const void*>> packed_matrices(olm::model& m) {
-    std::vector<std::pair<olm::matrix*, const void*>> out;
-    auto add = [&](olm::matrix& w) {
-        if (w.packed != nullptr) out.emplace_back(&w, w.packed);
-    };
-    add(m.lm_head);
-    for (auto& l : m.layers)
-        for (olm::matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) add(*w);
-    return out;
-}
-
-double process_cpu_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
+using namespace olm_bench;
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -50,25 +33,13 @@ int main(int argc, char** argv) {
     const int steps = argc > 2 ? std::atoi(argv[2]) : 64;
     orleansllm_model_params mp = orleansllm_model_default_params();
     mp.n_threads = argc > 3 ? std::atoi(argv[3]) : 2;
-    orleansllm_model* model = nullptr;
-    if (orleansllm_model_load(argv[1], mp, &model) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
-    const auto packed = packed_matrices(*model->impl);
-    orleansllm_model_info info{};
-    orleansllm_model_get_info(model, &info);
-    orleansllm_context_params cp = orleansllm_context_default_params();
     const int prompt_tokens = 32;
-    cp.n_ctx = prompt_tokens + 2 * steps + 1;
-    orleansllm_context* ctx = nullptr;
-    if (orleansllm_context_init(model, cp, &ctx) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
-    std::vector<float> logits(size_t(info.vocab_size));
-    std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
-    for (int i = 0; i < prompt_tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    engine_session session;
+    if (!session.open(argv[1], mp, prompt_tokens + 2 * steps + 1)) return 1;
+    orleansllm_context* ctx = session.ctx;
+    const auto packed = packed_matrices(*session.model->impl, [](const olm::matrix&) { return true; });
+    std::vector<float> logits(size_t(session.info.vocab_size));
+    const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, session.info.vocab_size);
     orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
     std::vector<double> tps[2], cpu_ms[2];  // [0] packed, [1] hidden
     int32_t token = prompt.back();
@@ -92,6 +63,4 @@ int main(int argc, char** argv) {
     const double cpu[2] = {median(cpu_ms[0]), median(cpu_ms[1])};
     std::printf("\"packed_median_cpu_ms\":%.1f,\"rows_median_cpu_ms\":%.1f,", cpu[0], cpu[1]);
     std::printf("\"best_ratio\":%.3f,\"median_ratio\":%.3f,\"cpu_ratio\":%.3f}\n", best[0] / best[1], med[0] / med[1], cpu[1] / cpu[0]);
-    orleansllm_context_free(ctx);
-    orleansllm_model_free(model);
 }

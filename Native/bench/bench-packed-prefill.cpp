@@ -10,24 +10,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "c-api-handles.h"
-#include "orleansllm.h"
+#include "bench-engine.h"
 
-namespace {
-
-// The K-type matrices load_model packed, with their packed pointers.
-std::vector<std::pair<olm::matrix*, const void*>> packed_k_matrices(olm::model& m) {
-    std::vector<std::pair<olm::matrix*, const void*>> out;
-    auto add = [&](olm::matrix& w) {
-        if (w.packed != nullptr && (w.type == olm::dtype::q4_k || w.type == olm::dtype::q6_k)) out.emplace_back(&w, w.packed);
-    };
-    add(m.lm_head);
-    for (auto& l : m.layers)
-        for (olm::matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) add(*w);
-    return out;
-}
-
-}  // namespace
+using namespace olm_bench;
 
 int main(int argc, char** argv) {
     if (argc < 2) {
@@ -38,28 +23,18 @@ int main(int argc, char** argv) {
     const int rounds = argc > 3 ? std::atoi(argv[3]) : 4;
     orleansllm_model_params mp = orleansllm_model_default_params();
     mp.n_threads = argc > 4 ? std::atoi(argv[4]) : 2;
-    orleansllm_model* model = nullptr;
-    if (orleansllm_model_load(argv[1], mp, &model) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
-    const auto packed = packed_k_matrices(*model->impl);
+    engine_session session;
+    if (!session.open(argv[1], mp, tokens)) return 1;
+    orleansllm_context* ctx = session.ctx;
+    const auto packed = packed_matrices(*session.model->impl, [](const olm::matrix& w) {
+        return w.type == olm::dtype::q4_k || w.type == olm::dtype::q6_k;
+    });
     if (packed.empty()) {
         std::fprintf(stderr, "%s has no packed Q4_K / Q6_K matrix (not a K-quant file, or a CPU without AVX-512 VNNI)\n", argv[1]);
         return 1;
     }
-    orleansllm_model_info info{};
-    orleansllm_model_get_info(model, &info);
-    orleansllm_context_params cp = orleansllm_context_default_params();
-    cp.n_ctx = tokens;
-    orleansllm_context* ctx = nullptr;
-    if (orleansllm_context_init(model, cp, &ctx) != 0) {
-        std::fprintf(stderr, "%s\n", orleansllm_last_error());
-        return 1;
-    }
-    std::vector<float> logits(size_t(info.vocab_size));
-    std::vector<int32_t> prompt(static_cast<size_t>(tokens));
-    for (int i = 0; i < tokens; ++i) prompt[size_t(i)] = (1000 + 37 * i) % info.vocab_size;
+    std::vector<float> logits(size_t(session.info.vocab_size));
+    const std::vector<int32_t> prompt = synthetic_prompt(tokens, session.info.vocab_size);
     std::vector<double> tps[2];  // [0] packed, [1] hidden
     for (int i = 0; i < 2 * rounds; ++i) {
         const int mode = i % 2;
@@ -86,6 +61,4 @@ int main(int argc, char** argv) {
     std::printf(",\"bf16_tok_s\":");
     list(tps[1]);
     std::printf(",\"gemm_best_tok_s\":%.1f,\"bf16_best_tok_s\":%.1f,\"best_ratio\":%.3f}\n", best[0], best[1], best[0] / best[1]);
-    orleansllm_context_free(ctx);
-    orleansllm_model_free(model);
 }
