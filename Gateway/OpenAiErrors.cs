@@ -46,7 +46,8 @@ public sealed record OpenAiError(int StatusCode, string Message, string Type, st
         InvalidTurnException t => new(t.StatusCode, t.Message, "invalid_request_error", t.Param, t.Code),
         SessionBusyException b => new(409, b.Message, "invalid_request_error", null, "session_busy"),
         EngineUnavailableException u => new(503, u.Message, "service_unavailable", null, "engine_unavailable", 1),
-        SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException =>
+        SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException
+            or EnumerationAbortedException =>
             new(503, $"the cluster could not serve the request ({e.GetType().Name}): {e.Message}", "service_unavailable", null, "cluster_unavailable", 1),
         BadHttpRequestException { StatusCode: 413 } => new(413, "the request body is larger than the gateway accepts", "invalid_request_error", null, "payload_too_large"),
         BadHttpRequestException bad => new(bad.StatusCode, bad.Message, "invalid_request_error", null, "bad_request"),

@@ -57,7 +57,9 @@ public sealed partial class EngineGrain(
             .GetStream<EngineStatus>(StreamId.Create(PlatformNames.EngineStatusNamespace, PlatformNames.EngineStatusKey));
         // A restarted engine starts with an empty cache: whatever the index said about it is stale.
         await prefixIndex.ClearAsync(Id);
-        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(s_tick, s_tick) { Interleave = true });
+        // KeepAlive: the engine's own idle timeout decides when it unloads (0 = never), not Orleans'
+        // activation collection, which would drop an idle engine after its collection age anyway.
+        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(s_tick, s_tick) { Interleave = true, KeepAlive = true });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

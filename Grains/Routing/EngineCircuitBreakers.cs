@@ -56,7 +56,10 @@ public sealed class EngineCircuitBreakers
         return (pipeline, state);
     }
 
-    /// <summary>Whether <paramref name="e"/> is the engine's failure (its silo, its activation), not the client's.</summary>
+    /// <summary>
+    /// Whether <paramref name="e"/> is the engine's failure (its silo, its activation), not the
+    /// client's. An aborted enumeration means the engine's activation that held the request is gone.
+    /// </summary>
     public static bool IsEngineFailure(Exception e) => e is EngineUnavailableException or SiloUnavailableException
-        or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException;
+        or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or EnumerationAbortedException;
 }

@@ -8,8 +8,12 @@ namespace OrleansLlm.Grains.Sessions;
 /// <summary>Turns without a session: same routing and streaming as a session turn, no history. One per silo.</summary>
 // One activation per silo: a streamed call's MoveNext calls must reach the activation that holds its
 // enumerator, and a second local worker would answer "the remote target does not have a record of
-// this enumerator". Reentrant, so the one activation serves every request at once.
-[StatelessWorker(1)]
+// this enumerator". For the same reason the worker is never removed as idle: Orleans' idle-worker
+// removal (on by default, a check every 500 ms) counts a worker with no call running as idle, and
+// between two MoveNext calls of a long generation that is true, so it deactivated the worker in the
+// middle of a stream (EnumerationAbortedException). Reentrant, so the one activation serves every
+// request at once.
+[StatelessWorker(1, removeIdleWorkers: false)]
 [Reentrant]
 public sealed class RouterGrain(TurnRunner runner, ModelCatalog models, EngineStatusBoard board) : Grain, IRouterGrain
 {
