@@ -114,6 +114,17 @@ struct q8k_buffer {
             for (int i = 0; i < 16; ++i) sum += view.qs[j * 16 + i];
             EXPECT_EQ(view.bsums[j], sum) << "sum of 16 number " << j;
         }
+        for (int64_t j = 0; j < view.blocks * 8; ++j) {
+            int sum = 0;
+            for (int i = 0; i < 32; ++i) sum += view.qs[j * 32 + i];
+            EXPECT_EQ(view.bsums32[j], sum) << "sum of 32 number " << j;
+        }
+        // qs_q4k: per 128 elements, 0..31, 64..95, 32..63, 96..127
+        for (int64_t i = 0; i < view.blocks * 256; ++i) {
+            const int64_t chunk = i / 128, within = i % 128, part = within / 32;
+            const int64_t from = chunk * 128 + (part == 0 ? 0 : part == 1 ? 64 : part == 2 ? 32 : 96) + within % 32;
+            EXPECT_EQ(view.qs_q4k[i], view.qs[from]) << "Q4_K-order activation " << i;
+        }
     }
 };
 

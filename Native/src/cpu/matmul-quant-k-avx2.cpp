@@ -22,11 +22,15 @@ inline __m256i broadcast_i16(__m256i v8_both_lanes, int index) {
     return _mm256_shuffle_epi8(v8_both_lanes, _mm256_set1_epi16(static_cast<short>((2 * index + 1) << 8 | 2 * index)));
 }
 
-float q4_k_row(const q8k_activations& x, const block_q4_k* w) {
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
-    for (int64_t b = 0; b < x.blocks; ++b) {
-        const block_q4_k& blk = w[b];
+struct q4_k_step {
+    using block_type = block_q4_k;
+    struct acc {
+        __m256 sum, min;
+    };
+    static acc zero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+
+    static void step(const q8k_activations& x, int64_t b, const block_q4_k& blk, acc& a) {
+        const __m256i nibble = _mm256_set1_epi8(0x0F);
         const int8_t* xq = x.qs + b * kSuperBlock;
         uint64_t sc, mn;
         q4_k_scales(blk.scales, &sc, &mn);
@@ -41,21 +45,24 @@ float q4_k_row(const q8k_activations& x, const block_q4_k* w) {
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, broadcast_i16(sc16, 2 * p + 1)));
         }
         const float dx = x.d[b];
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(fp16_to_fp32(blk.d) * dx), acc);
+        a.sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(fp16_to_fp32(blk.d) * dx), a.sum);
         // Σ_j m_j · (sums of the two 16-element halves of sub-block j)
         const __m128i m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
         const __m256i m16 = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
         const __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums + b * 16)), m16);
-        acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(fp16_to_fp32(blk.dmin) * dx), acc_min);
+        a.min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(fp16_to_fp32(blk.dmin) * dx), a.min);
     }
-    return hsum(acc) - hsum(acc_min);
-}
 
-float q6_k_row(const q8k_activations& x, const block_q6_k* w) {
-    const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < x.blocks; ++b) {
-        const block_q6_k& blk = w[b];
+    static float finish(const acc& a) { return hsum(a.sum) - hsum(a.min); }
+};
+
+struct q6_k_step {
+    using block_type = block_q6_k;
+    using acc = __m256;
+    static acc zero() { return _mm256_setzero_ps(); }
+
+    static void step(const q8k_activations& x, int64_t b, const block_q6_k& blk, acc& a) {
+        const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
         const int8_t* xq = x.qs + b * kSuperBlock;
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
         // The −32 offset: −32 · Σ_j scale_j · (sum of sub-block j's activations).
@@ -87,26 +94,31 @@ float q6_k_row(const q8k_activations& x, const block_q6_k* w) {
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, _mm256_shuffle_epi8(half_sc, pick)));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(fp16_to_fp32(blk.d) * x.d[b]), acc);
+        a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(fp16_to_fp32(blk.d) * x.d[b]), a);
     }
-    return hsum(acc);
-}
+
+    static float finish(const acc& a) { return hsum(a); }
+};
 
 }  // namespace
 
 bool dtype_has_k_decode_kernel(dtype type) { return type == dtype::q4_k || type == dtype::q6_k; }
 
-int64_t q8k_activation_bytes(int64_t cols) { return cols + cols / kSuperBlock * (16 * 2 + 4); }
+int64_t q8k_activation_bytes(int64_t cols) { return 2 * cols + cols / kSuperBlock * (16 * 2 + 8 * 2 + 4); }
 
 q8k_activations quantize_activations_q8k(const float* x, int64_t cols, void* buffer) {
     assert(cols % kSuperBlock == 0);
     q8k_activations q;
     q.blocks = cols / kSuperBlock;
     auto* qs = static_cast<int8_t*>(buffer);
-    auto* bsums = reinterpret_cast<int16_t*>(qs + cols);
-    auto* d = reinterpret_cast<float*>(bsums + q.blocks * 16);
+    auto* qs_q4k = qs + cols;
+    auto* bsums = reinterpret_cast<int16_t*>(qs_q4k + cols);
+    auto* bsums32 = bsums + q.blocks * 16;
+    auto* d = reinterpret_cast<float*>(bsums32 + q.blocks * 8);
     q.qs = qs;
+    q.qs_q4k = qs_q4k;
     q.bsums = bsums;
+    q.bsums32 = bsums32;
     q.d = d;
     const __m256 sign_bit = _mm256_set1_ps(-0.0f);
     for (int64_t b = 0; b < q.blocks; ++b) {
@@ -129,13 +141,17 @@ q8k_activations quantize_activations_q8k(const float* x, int64_t cols, void* buf
             const __m256i s1 = _mm256_hadd_epi32(s2, s2);                          // lane: the lane's sum
             bsums[b * 16 + j / 16] = static_cast<int16_t>(_mm256_cvtsi256_si32(s1));
             bsums[b * 16 + j / 16 + 1] = static_cast<int16_t>(_mm_cvtsi128_si32(_mm256_extracti128_si256(s1, 1)));
+            bsums32[b * 8 + j / 32] = static_cast<int16_t>(bsums[b * 16 + j / 16] + bsums[b * 16 + j / 16 + 1]);
         }
+        // The Q4_K nibble order: per 128, elements 0..31, 64..95, 32..63, 96..127.
+        static constexpr int kQ4kOrder[8] = {0, 64, 32, 96, 128, 192, 160, 224};
+        for (int c = 0; c < 8; ++c) std::memcpy(qs_q4k + b * kSuperBlock + 32 * c, qs + b * kSuperBlock + kQ4kOrder[c], 32);
     }
     return q;
 }
 
 void matmul_rows_k_avx2(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
-    k_decode_rows<q4_k_row, q6_k_row>(x, w, r0, r1, y);
+    k_decode_rows<q4_k_step, q6_k_step>(x, w, r0, r1, y);
 }
 
 }  // namespace olm

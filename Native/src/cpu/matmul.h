@@ -82,15 +82,21 @@ void matmul_rows_q8_avx512_vnni(const q8_activations& x, const matrix& w, int64_
 // Decode (one token) against Q4_K / Q6_K weights: the activations quantized per 256-block,
 // x[256b + i] ≈ d[b] · qs[256b + i] (d = amax / 127, round to nearest even), with the sums of qs
 // per 16 elements (bsums[16b + j]) that apply Q4_K's minimums and Q6_K's −32 offset per sub-block.
+// The AVX-512 Q4_K kernel reads the same values in its nibble order (qs_q4k: per 128 elements,
+// 0..31, 64..95, 32..63, 96..127 — the low then the high nibbles of 64 weight bytes) and the sums
+// per Q4_K sub-block of 32 (bsums32[8b + j]).
 struct q8k_activations {
-    int64_t blocks = 0;              // cols / 256
-    const int8_t* qs = nullptr;      // [blocks, 256]
-    const int16_t* bsums = nullptr;  // [blocks, 16]
-    const float* d = nullptr;        // [blocks]
+    int64_t blocks = 0;                // cols / 256
+    const int8_t* qs = nullptr;        // [blocks, 256]
+    const int8_t* qs_q4k = nullptr;    // [blocks, 256]
+    const int16_t* bsums = nullptr;    // [blocks, 16]
+    const int16_t* bsums32 = nullptr;  // [blocks, 8]
+    const float* d = nullptr;          // [blocks]
 };
 bool dtype_has_k_decode_kernel(dtype type);  // Q4_K, Q6_K
 // Bytes quantize_activations_q8k needs for one token of `cols` (a multiple of 256).
 int64_t q8k_activation_bytes(int64_t cols);
+// `buffer` 64-byte aligned (the AVX-512 kernels load the activations 64 bytes at a time).
 q8k_activations quantize_activations_q8k(const float* x, int64_t cols, void* buffer);
 // y[r] for r in [r0, r1): one token against Q4_K or Q6_K rows.
 void matmul_rows_k_avx2(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
