@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "aligned-vector.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "model.h"
@@ -96,9 +97,9 @@ void forward(const model& m, kv_storage& kv, const batch_view& b, thread_pool& p
     const int64_t n = b.n_tokens, hidden = c.hidden_size, hd = c.head_dim;
     const int64_t q_dim = int64_t(c.n_heads) * hd, kv_dim = int64_t(c.n_kv_heads) * hd, inter = c.intermediate_size;
 
-    std::vector<float> x(size_t(n * hidden)), h(size_t(n * hidden)), tmp(size_t(n * hidden));
-    std::vector<float> q(size_t(n * q_dim)), k(size_t(n * kv_dim)), v(size_t(n * kv_dim)), attn(size_t(n * q_dim));
-    std::vector<float> gate(size_t(n * inter)), up(size_t(n * inter));
+    aligned_vector<float> x(size_t(n * hidden)), h(size_t(n * hidden)), tmp(size_t(n * hidden));
+    aligned_vector<float> q(size_t(n * q_dim)), k(size_t(n * kv_dim)), v(size_t(n * kv_dim)), attn(size_t(n * q_dim));
+    aligned_vector<float> gate(size_t(n * inter)), up(size_t(n * inter));
 
     {
         op_scope s(op_stage::embed);

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "aligned-vector.h"
 #include "avx2-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -23,9 +24,9 @@ constexpr int32_t kMaxGroup = 8;
 
 // Per-thread scratch of one task.
 struct scratch {
-    std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
-    std::vector<float> scores;  // [n_heads_in_task][stride]
-    std::vector<float> rows;    // [kValueTile][HD]: K or V rows widened to float32 (BF16 caches)
+    aligned_vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
+    aligned_vector<float> scores;  // [n_heads_in_task][stride]
+    aligned_vector<float> rows;    // [kValueTile][HD]: K or V rows widened to float32 (BF16 caches)
 };
 
 constexpr int32_t kValueTile = 64;  // V rows widened at a time; 64 × 128 floats = 32 KiB
@@ -262,7 +263,7 @@ bool paged_attention_avx2_decode_split(thread_pool& pool, const batch_view& batc
     const int64_t token_stride = int64_t(n_kv_heads) * head_dim;
     // Per task: group × head_dim unnormalised outputs, then group maxima and group sums.
     const size_t task_floats = size_t(group) * size_t(head_dim + 2);
-    thread_local std::vector<float> partials;
+    thread_local aligned_vector<float> partials;
     partials.resize(tasks.size() * task_floats);
     float* const part = partials.data();  // the pointer, not the thread_local: a worker would see its own
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligned-vector.h"
 #include "avx2-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -29,8 +30,8 @@ inline __m256 widen_int8x8(const int8_t* p) {
 }
 
 struct scratch {
-    std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
-    std::vector<float> scores;  // [n_heads_in_task][stride]
+    aligned_vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
+    aligned_vector<float> scores;  // [n_heads_in_task][stride]
 };
 
 // One task's query heads against their causal prefixes of one sequence's int8 cache.

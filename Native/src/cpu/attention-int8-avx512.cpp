@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligned-vector.h"
 #include "avx512-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -38,8 +39,8 @@ inline __m256 hsum8(const __m512* a) {
 }
 
 struct scratch {
-    std::vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
-    std::vector<float> scores;  // [n_heads_in_task][stride]
+    aligned_vector<float> q;       // [n_heads_in_task][HD], pre-scaled queries
+    aligned_vector<float> scores;  // [n_heads_in_task][stride]
 };
 
 // One task's query heads against their causal prefixes of one sequence's int8 cache.

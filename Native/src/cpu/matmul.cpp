@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "aligned-vector.h"
 #include "cpu-features.h"
 #include "gemm-q8.h"
 #include "quant.h"
@@ -40,13 +41,10 @@ std::vector<task> split_rows(const thread_pool& pool, std::initializer_list<matm
 
 // x rounded to BF16 once, in a buffer of the calling thread (the pointer is what workers get).
 const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
-    thread_local std::vector<uint16_t> x_bf16;
-    x_bf16.resize(static_cast<size_t>(n * cols) + 32);
-    // 64-byte aligned, as the activation buffers below: 512-bit loads that split cache lines slow
-    // the kernels down
-    uint16_t* aligned = x_bf16.data() + (64 - reinterpret_cast<uintptr_t>(x_bf16.data()) % 64) % 64 / 2;
-    to_bf16_avx512(x, n * cols, aligned);
-    return aligned;
+    thread_local aligned_vector<uint16_t> x_bf16;
+    x_bf16.resize(static_cast<size_t>(n * cols));
+    to_bf16_avx512(x, n * cols, x_bf16.data());
+    return x_bf16.data();
 }
 
 // The activations quantized for the Q8 kernels, once per correction the matrices in `outs` need
@@ -59,16 +57,16 @@ public:
     q8_inputs(thread_pool& pool, const float* x, int64_t n, int64_t cols, std::initializer_list<matmul_out> outs, bool gemm,
               Serves serves)
         : vnni_(cpu_has_avx512_vnni()), gemm_(gemm) {
-        thread_local std::vector<uint8_t> buffers[2][kSlots];
+        thread_local aligned_vector<uint8_t> buffers[2][kSlots];
         for (const auto& o : outs) {
             if (!serves(*o.w)) continue;
             const int32_t k = corr_k(o.w->type);
             if (slot_of(k) >= 0) continue;
             const int slot = used_++;
             corr_k_[slot] = k;
-            std::vector<uint8_t>& buf = buffers[gemm ? 1 : 0][slot];
-            buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols) + 64));
-            void* aligned = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+            aligned_vector<uint8_t>& buf = buffers[gemm ? 1 : 0][slot];
+            buf.resize(static_cast<size_t>(q8_activation_bytes(n, cols)));
+            void* aligned = buf.data();
             const int64_t parts = std::min<int64_t>(n, int64_t(pool.size()));
             pool.parallel_for(parts, [&](int64_t i) { quantize_activations(x, n, cols, k, aligned, n * i / parts, n * (i + 1) / parts); });
             views_[slot] = quantize_activations(x, n, cols, k, aligned, 0, 0);  // the view only
@@ -192,14 +190,11 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     if (any_q8_kernel && !quant_via_bf16) xq.emplace(pool, x, n, cols, outs, false, on_rows);
     if (any_gemm) xg.emplace(pool, x, n, cols, outs, true, on_gemm);
     // The token quantized per 256-block once, in a buffer of the calling thread.
-    thread_local std::vector<uint8_t> xk_buffer;
+    thread_local aligned_vector<uint8_t> xk_buffer;
     q8k_activations xk;
     if (k_decode) {
-        // 64-byte aligned: the kernels' 512-bit activation loads would otherwise each split two
-        // cache lines (decode ran 1.15× slower in the runs where the buffer happened to be misaligned)
-        xk_buffer.resize(static_cast<size_t>(q8k_activation_bytes(cols)) + 64);
-        void* aligned = xk_buffer.data() + (64 - reinterpret_cast<uintptr_t>(xk_buffer.data()) % 64) % 64;
-        xk = quantize_activations_q8k(x, cols, aligned);
+        xk_buffer.resize(static_cast<size_t>(q8k_activation_bytes(cols)));
+        xk = quantize_activations_q8k(x, cols, xk_buffer.data());
     }
     const auto k_kernel = cpu_has_avx512_vnni() ? matmul_rows_k_avx512_vnni : matmul_rows_k_avx2;
 
