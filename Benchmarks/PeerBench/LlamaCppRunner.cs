@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LLama.Native;
+using OrleansLlm.Native;
 
 namespace OrleansLlm.PeerBench;
 
@@ -76,14 +77,14 @@ internal sealed class LlamaCppRunner : IPeerEngine
         {
             context.MemoryClear(true);
             Decode(context, PromptBatch(prompt, LLamaSeqId.Zero));
-            var next = ArgMax(context.GetLogitsIth(prompt.Length - 1));
+            var next = Logits.ArgMax(context.GetLogitsIth(prompt.Length - 1));
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < decodeTokens; i++)
             {
                 batch.Clear();
                 batch.Add(next, prompt.Length + i, LLamaSeqId.Zero, logits: true);
                 Decode(context, batch);
-                next = ArgMax(context.GetLogitsIth(0));
+                next = Logits.ArgMax(context.GetLogitsIth(0));
             }
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
@@ -100,7 +101,7 @@ internal sealed class LlamaCppRunner : IPeerEngine
         for (var s = 0; s < n; s++)
         {
             Decode(context, PromptBatch(prompts[s], (LLamaSeqId)s));
-            next[s] = ArgMax(context.GetLogitsIth(prompts[s].Length - 1));
+            next[s] = Logits.ArgMax(context.GetLogitsIth(prompts[s].Length - 1));
         }
         var batch = new LLamaBatch();
         var sw = Stopwatch.StartNew();
@@ -114,7 +115,7 @@ internal sealed class LlamaCppRunner : IPeerEngine
             Decode(context, batch);
             for (var s = 0; s < n; s++)
             {
-                next[s] = ArgMax(context.GetLogitsIth(s));
+                next[s] = Logits.ArgMax(context.GetLogitsIth(s));
             }
         }
         return (sw.Elapsed.TotalSeconds, (long)n * steps);
@@ -155,18 +156,5 @@ internal sealed class LlamaCppRunner : IPeerEngine
         {
             throw new InvalidOperationException($"llama_decode of {batch.TokenCount} tokens failed: {result}");
         }
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
     }
 }

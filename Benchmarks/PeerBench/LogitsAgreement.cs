@@ -1,3 +1,5 @@
+using OrleansLlm.Native;
+
 namespace OrleansLlm.PeerBench;
 
 /// <summary>How closely a candidate's logits agree with a reference's over the same positions.</summary>
@@ -41,7 +43,7 @@ internal sealed record LogitsAgreement(int Positions, int VocabSize, double Cosi
             var kl = KlDivergence(b, a);
             klSum += kl;
             klMax = Math.Max(klMax, kl);
-            if (LlamaCppRunner.ArgMax(a) == LlamaCppRunner.ArgMax(b))
+            if (Logits.ArgMax(a) == Logits.ArgMax(b))
             {
                 sameArgmax++;
             }

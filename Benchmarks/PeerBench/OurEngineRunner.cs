@@ -51,11 +51,11 @@ internal sealed class OurEngineRunner : IPeerEngine
         for (var run = 0; run < runs; run++)
         {
             context.Reset();
-            var next = LlamaCppRunner.ArgMax(context.Eval(prompt));
+            var next = Logits.ArgMax(context.Eval(prompt));
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < decodeTokens; i++)
             {
-                next = LlamaCppRunner.ArgMax(context.Eval([next]));
+                next = Logits.ArgMax(context.Eval([next]));
             }
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }

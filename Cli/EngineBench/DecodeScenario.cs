@@ -73,7 +73,7 @@ internal static class DecodeScenario
             var decode = Stopwatch.StartNew();
             for (var i = 0; i < DecodeTokens; i++)
             {
-                logits = context.Eval([ArgMax(logits)]);
+                logits = context.Eval([Logits.ArgMax(logits)]);
             }
             decodeSeconds = Math.Min(decodeSeconds, decode.Elapsed.TotalSeconds);
 
@@ -94,18 +94,5 @@ internal static class DecodeScenario
             model.Description.WeightDtype, PrefillTokens, PrefillTokens / prefillSeconds, DecodeTokens, decodeRate,
             model.Description.WeightBytes, bytesPerToken, best, median, worst, (best - worst) / median,
             probes[0].BufferBytes, probes.Sum(p => p.PassCount), decodeRate * bytesPerToken / best);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -74,8 +74,8 @@ internal static class LongContextScenario
         {
             reference.Add(bf16Logits);
             int8Kl.Add(KlDivergence(bf16Logits, int8Logits));
-            int8SameTop += ArgMax(bf16Logits) == ArgMax(int8Logits) ? 1 : 0;
-            decoded[i] = ArgMax(bf16Logits);
+            int8SameTop += Logits.ArgMax(bf16Logits) == Logits.ArgMax(int8Logits) ? 1 : 0;
+            decoded[i] = Logits.ArgMax(bf16Logits);
             // Alternate which cache goes first, so neither always runs right after the other's
             // cache traffic.
             if (i % 2 == 0)
@@ -103,7 +103,7 @@ internal static class LongContextScenario
             for (var i = 0; i < DecodeTokens; i++)
             {
                 q8Kl.Add(KlDivergence(reference[i], q8Logits));
-                q8SameTop += ArgMax(reference[i]) == ArgMax(q8Logits) ? 1 : 0;
+                q8SameTop += Logits.ArgMax(reference[i]) == Logits.ArgMax(q8Logits) ? 1 : 0;
                 q8Logits = q8.Eval([decoded[i]]);
             }
             q8Mean = q8Kl.Average();
@@ -158,18 +158,5 @@ internal static class LongContextScenario
             result[i] = logits[i] - logZ;
         }
         return result;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
     }
 }

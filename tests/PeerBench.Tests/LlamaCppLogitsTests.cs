@@ -1,3 +1,4 @@
+using OrleansLlm.Native;
 using OrleansLlm.Tests.Shared;
 
 namespace OrleansLlm.PeerBench.Tests;
@@ -74,7 +75,7 @@ public sealed class LlamaCppLogitsTests(TinyGgufModels models) : IClassFixture<T
         {
             var a = ours.AsSpan(p * vocab, vocab);
             var b = theirs.AsSpan(p * vocab, vocab);
-            int oursTop = LlamaCppRunner.ArgMax(a), theirTop = LlamaCppRunner.ArgMax(b);
+            int oursTop = Logits.ArgMax(a), theirTop = Logits.ArgMax(b);
             Assert.True(oursTop == theirTop || a[oursTop] - a[theirTop] <= 2 * agreement.MaxAbsDiff,
                 $"{arch}/{dtype} position {p}: our top {oursTop} ({a[oursTop]}) beats llama.cpp's {theirTop} ({a[theirTop]}) by more than 2 x {agreement.MaxAbsDiff}");
         }
