@@ -65,15 +65,16 @@ internal static class DecodeScenario
         // engine threads, a buffer of max(1 GiB, 8 × LLC) held like the weights, fixed passes.
         var decodeSeconds = double.MaxValue;
         var probes = new List<ReadBandwidth>();
+        var logits = new float[vocab];
         for (var round = 1; round <= Rounds; round++)
         {
             progress($"decode of {DecodeTokens} tokens (round {round} of {Rounds})");
             context.Reset();
-            var logits = context.Eval(prompt.AsSpan(0, DecodePromptTokens));
+            context.Eval(prompt.AsSpan(0, DecodePromptTokens), logits);
             var decode = Stopwatch.StartNew();
             for (var i = 0; i < DecodeTokens; i++)
             {
-                logits = context.Eval([Logits.ArgMax(logits)]);
+                context.Eval([Logits.ArgMax(logits)], logits);
             }
             decodeSeconds = Math.Min(decodeSeconds, decode.Elapsed.TotalSeconds);
 
