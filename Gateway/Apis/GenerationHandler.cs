@@ -14,6 +14,9 @@ namespace OrleansLlm.Gateway.Apis;
 /// </summary>
 public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter limiter)
 {
+    /// <summary>The response header naming the engine of each choice ("silo-0/cpu0", comma-separated for n &gt; 1).</summary>
+    public const string EngineHeader = "X-OrleansLlm-Engine";
+
     private static readonly JsonSerializerOptions s_json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
 
     public async Task<IResult> HandleAsync(HttpContext http, GenerationRequest request, bool chat, string? sessionId, bool appendToHistory)
@@ -53,6 +56,7 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
         // hold everything until each choice has answered once (or one failed)
         var pending = new Queue<(int Choice, TurnChunk Chunk)>();
         var started = new bool[request.N];
+        var engines = new string[request.N];
         while (started.Contains(false) && await events.WaitToReadAsync(cancel))
         {
             var e = await events.ReadAsync(cancel);
@@ -60,9 +64,15 @@ public sealed class GenerationHandler(IClusterClient cluster, GenerationLimiter 
             {
                 throw e.Error;
             }
+            if (!started[e.Choice])
+            {
+                engines[e.Choice] = e.Chunk!.Engine;
+            }
             started[e.Choice] = true;
             pending.Enqueue((e.Choice, e.Chunk!));
         }
+        // which engine serves each choice, in choice order (for operators and the fault tests)
+        http.Response.Headers[EngineHeader] = string.Join(",", engines);
         if (!chat && request.Echo && request.Prompt is { Length: > 0 } echoed)
         {
             // echo: each choice's text starts with the prompt

@@ -140,6 +140,9 @@ public sealed class SseStream : IAsyncDisposable
 
     public HttpStatusCode Status => _response.StatusCode;
 
+    /// <summary>The engine serving the (first) choice, from the gateway's X-OrleansLlm-Engine header.</summary>
+    public string Engine => _response.Headers.TryGetValues("X-OrleansLlm-Engine", out var values) ? values.First().Split(',')[0] : "";
+
     public static async Task<SseStream> OpenAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancel = default)
     {
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);

@@ -169,9 +169,10 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
 // and the tile's tricks for reusing them across tokens (k-chunks through y, token tiles) would
 // only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two int32 chains; the
 // token's activation words are broadcast straight from memory (vpdpbusd's embedded broadcast).
-// Per 16 × 32 weights: 8 vpdpbusd, 12 more for Q4_0's nibbles (and, shift, and), and 5 for the correction, sum,
-// convert and scale, against ~15 per 64 weights in the row kernel. That makes one core's stream
-// of weights the limit, and one sequential stream per core left DRAM bandwidth unused: 4 row
+// Per 16 × 32 weights: 8 vpdpbusd, 9 more for Q4_0's nibbles (and, and-not, one shift of the
+// sum), and 5 for the correction, sum, convert and scale, against ~15 per 64 weights in the row
+// kernel. That makes one core's stream of weights the limit, and one sequential stream per core
+// left DRAM bandwidth unused: 4 row
 // groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
 // accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
 // 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
@@ -183,11 +184,15 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
         const int8_t* q = x.qs + b * 32;
         __m512i s0 = _mm512_set1_epi32(x.corr[b * 8]), s1 = _mm512_setzero_si512();
         if constexpr (T == dtype::q4_0) {
+            // The high nibbles stay in place (16 · q, at most 240 · 127 · 4 per product group):
+            // their sum is exactly 16 times theirs, shifted back once per block instead of each
+            // vector shifted down.
             for (int j = 0; j < 4; ++j) {
                 const __m512i v = _mm512_load_si512(p + j * 64);
                 s0 = _mm512_dpbusd_epi32(s0, _mm512_and_si512(v, low), broadcast_word(q + 4 * j));
-                s1 = _mm512_dpbusd_epi32(s1, _mm512_and_si512(_mm512_srli_epi16(v, 4), low), broadcast_word(q + 16 + 4 * j));
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_andnot_si512(low, v), broadcast_word(q + 16 + 4 * j));
             }
+            s1 = _mm512_srai_epi32(s1, 4);
         } else {
             for (int j = 0; j < 8; j += 2) {
                 s0 = _mm512_dpbusd_epi32(s0, _mm512_load_si512(p + j * 64), broadcast_word(q + 4 * j));
