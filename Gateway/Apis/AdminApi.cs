@@ -4,7 +4,7 @@ using OrleansLlm.Grains;
 
 namespace OrleansLlm.Gateway.Apis;
 
-/// <summary><c>GET /admin/cluster</c>: silos (membership status, pid) and engines (state, load); <c>/ready</c>.</summary>
+/// <summary><c>GET /admin/cluster[?live=true]</c>: silos (membership status, pid) and engines (state, load); <c>/ready</c>.</summary>
 public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
@@ -14,7 +14,10 @@ public static class AdminApi
         return app;
     }
 
-    private static async Task<IResult> ClusterAsync(IClusterClient cluster, GrainCallPipeline pipeline, CancellationToken cancel)
+    /// <param name="live">Ask each engine on an active silo for its status now, instead of the
+    /// routers' board (fed by a stream, reconciled every few seconds); an engine that does not
+    /// answer within 2 s keeps the board's.</param>
+    private static async Task<IResult> ClusterAsync(IClusterClient cluster, GrainCallPipeline pipeline, CancellationToken cancel, bool live = false)
     {
         var hosts = await pipeline.RunAsync(_ => cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false), cancel);
         var registry = cluster.GetGrain<IEngineRegistryGrain>(PlatformNames.RegistryKey);
@@ -23,6 +26,24 @@ public static class AdminApi
         // a silo restarted under its name has a dead entry too: the name is up when any of its entries is active
         var status = hosts.GroupBy(h => h.SiloName)
             .ToDictionary(g => g.Key, g => g.Any(h => h.Status == SiloStatus.Active) ? SiloStatus.Active : g.First().Status);
+        if (live)
+        {
+            engines = await Task.WhenAll(engines.Select(async e =>
+            {
+                if (status.GetValueOrDefault(e.Silo) != SiloStatus.Active)
+                {
+                    return e;
+                }
+                try
+                {
+                    return await cluster.GetGrain<IEngineGrain>(e.EngineId).GetStatus().WaitAsync(TimeSpan.FromSeconds(2), cancel);
+                }
+                catch (Exception) when (!cancel.IsCancellationRequested)
+                {
+                    return e;
+                }
+            }));
+        }
         return TypedResults.Json(new JsonObject
         {
             ["silos"] = new JsonArray([.. hosts.OrderBy(h => h.SiloName).Select(h => (JsonNode)new JsonObject

@@ -222,4 +222,27 @@ public sealed class ChatTests(PlatformFixture f)
         }
         Assert.Equal(completion.Content[0].Text, string.Concat(logprobs.Select(l => l.Token)));
     }
+
+    [Fact]
+    public async Task The_engine_header_names_the_serving_engine_and_live_admin_lists_every_engine()
+    {
+        await using (var stream = await SseStream.OpenAsync(f.Http, Api.Post("/v1/chat/completions",
+            Api.Chat("Which engine?", maxTokens: 4, extra: new() { ["stream"] = true }).ToJsonString())))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.Status);
+            var engine = stream.Engine;
+            Assert.Contains("[DONE]", await stream.RestAsync());
+            var live = await f.EnginesAsync(live: true);
+            Assert.True(live.ContainsKey(engine), $"the header names '{engine}', not an engine of /admin/cluster?live=true");
+            Assert.Equal(PlatformFixture.Model, (string?)live[engine]["model"]);
+            Assert.Equal((await f.EnginesAsync()).Keys.Order(), live.Keys.Order());
+        }
+
+        // n choices: one engine per choice, in order
+        using var response = await f.Http.SendAsync(Api.Post("/v1/chat/completions", Api.Chat("Two of them", maxTokens: 2, extra: new() { ["n"] = 2 }).ToJsonString()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var engines = response.Headers.GetValues("X-OrleansLlm-Engine").Single().Split(',');
+        Assert.Equal(2, engines.Length);
+        Assert.All(engines, e => Assert.Matches("^silo-[0-9]+/cpu[0-9]+$", e));
+    }
 }

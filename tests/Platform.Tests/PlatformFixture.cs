@@ -279,9 +279,10 @@ public sealed class PlatformFixture : IAsyncLifetime
     }
 
     /// <summary>The engines in /admin/cluster by id.</summary>
-    public async Task<Dictionary<string, JsonNode>> EnginesAsync()
+    /// <param name="live">Each engine's status asked of the engine now (<c>?live=true</c>), not the routers' board.</param>
+    public async Task<Dictionary<string, JsonNode>> EnginesAsync(bool live = false)
     {
-        var cluster = JsonNode.Parse(await Http.GetStringAsync("/admin/cluster"))!;
+        var cluster = JsonNode.Parse(await Http.GetStringAsync(live ? "/admin/cluster?live=true" : "/admin/cluster"))!;
         return cluster["engines"]!.AsArray().ToDictionary(e => (string)e!["id"]!, e => e!);
     }
 
