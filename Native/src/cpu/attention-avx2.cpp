@@ -31,101 +31,19 @@ struct scratch {
 
 constexpr int32_t kValueTile = 64;  // V rows widened at a time; 64 × 128 floats = 32 KiB
 
-// All query heads of one task (the queries of a prefill chunk × the heads sharing a KV head)
-// against their causal prefixes of one sequence's cache. Each block of K rows and each tile of
-// V rows is read (and, for BF16, widened) once and used by every query head while it is in L1.
-// n_keys[h]: keys query head h sees (its position + 1).
+// One KV head's rows in a sequence's paged cache.
 template <int HD, typename E>
-void attend(const float* const* q_heads, const int32_t* n_keys, int32_t n_qh, const E* k_cache, const E* v_cache,
-            const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh, float scale,
-            float* const* out_heads, scratch& sc) {
-    constexpr int V = HD / 8;
-    const int32_t max_keys = *std::max_element(n_keys, n_keys + n_qh);
-    const int32_t stride = (max_keys + 7) / 8 * 8;
-    sc.q.resize(size_t(n_qh) * HD);
-    sc.scores.resize(size_t(n_qh) * size_t(stride));
-    sc.rows.resize(size_t(kValueTile) * HD);
-    for (int32_t h = 0; h < n_qh; ++h)
-        for (int v = 0; v < V; ++v)
-            _mm256_storeu_ps(sc.q.data() + h * HD + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[h] + v * 8), _mm256_set1_ps(scale)));
+struct kv_head_rows {
+    const E* k_cache;
+    const E* v_cache;
+    const int32_t* blocks;
+    int32_t block_size;
+    int64_t token_stride;
+    int32_t kvh;
 
-    // Rows [j0, j0 + count) of the cache as float32 pointers: the rows themselves (F32) or
+    // Rows [first, first + count) of `cache` as float32 pointers: the rows themselves (F32) or
     // widened copies in sc.rows (BF16).
-    const auto rows_f32 = [&](const E* cache, int32_t j0, int32_t count, const float** out) {
-        for (int32_t i = 0; i < count; ++i) {
-            const int32_t j = j0 + i;
-            const E* row = cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
-            if constexpr (std::is_same_v<E, float>) {
-                out[i] = row;
-            } else {
-                float* dst = sc.rows.data() + size_t(i) * HD;
-                for (int v = 0; v < V; ++v) _mm256_storeu_ps(dst + v * 8, widen_bf16x8(row + v * 8));
-                out[i] = dst;
-            }
-        }
-    };
-
-    // Scores, eight keys at a time: eight independent FMA chains per query head and one
-    // horizontal reduction for all eight. A block past a head's prefix is skipped; entries past
-    // it inside a block are computed (from a repeated valid row) and ignored by the softmax.
-    const float* k[8];
-    for (int32_t j = 0; j < max_keys; j += 8) {
-        const int32_t count = std::min(8, max_keys - j);
-        rows_f32(k_cache, j, count, k);
-        for (int32_t i = count; i < 8; ++i) k[i] = k[count - 1];
-        for (int32_t h = 0; h < n_qh; ++h) {
-            if (n_keys[h] <= j) continue;
-            const float* qh = sc.q.data() + h * HD;
-            __m256 a[8];
-            for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
-            for (int v = 0; v < V; ++v) {
-                const __m256 qv = _mm256_loadu_ps(qh + v * 8);
-                for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[i] + v * 8), a[i]);
-            }
-            _mm256_storeu_ps(sc.scores.data() + size_t(h) * stride + j, hsum8(a));
-        }
-    }
-    for (int32_t h = 0; h < n_qh; ++h) softmax(sc.scores.data() + size_t(h) * stride, n_keys[h]);
-
-    // out_h = sum_j p[h][j] · v_j, a tile of V rows at a time; each head's V/8 accumulators stay
-    // in registers across the tile.
-    for (int32_t h = 0; h < n_qh; ++h) std::fill(out_heads[h], out_heads[h] + HD, 0.0f);
-    const float* vrow[kValueTile];
-    for (int32_t j0 = 0; j0 < max_keys; j0 += kValueTile) {
-        const int32_t count = std::min(kValueTile, max_keys - j0);
-        rows_f32(v_cache, j0, count, vrow);
-        for (int32_t h = 0; h < n_qh; ++h) {
-            const int32_t end = std::min(count, n_keys[h] - j0);
-            if (end <= 0) continue;
-            const float* p = sc.scores.data() + size_t(h) * stride + j0;
-            __m256 o[V];
-            for (int v = 0; v < V; ++v) o[v] = _mm256_loadu_ps(out_heads[h] + v * 8);
-            for (int32_t i = 0; i < end; ++i) {
-                const __m256 pj = _mm256_set1_ps(p[i]);
-                for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow[i] + v * 8), o[v]);
-            }
-            for (int v = 0; v < V; ++v) _mm256_storeu_ps(out_heads[h] + v * 8, o[v]);
-        }
-    }
-}
-
-// One query's group of heads (the heads sharing KV head kvh) against keys [j0, j1) of its
-// sequence, for a decode step split by key range across the pool: writes each head's
-// unnormalised output o[h] = sum_j exp(s_j - m_h) · v_j, its max score m[h] and its sum of
-// exponentials l[h]; combine_partials merges the ranges into the softmax over all keys.
-template <int HD, typename E>
-void attend_range(const float* const* q_heads, int32_t n_qh, int32_t j0, int32_t j1, const E* k_cache,
-                  const E* v_cache, const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh,
-                  float scale, float* o, float* m, float* l, scratch& sc) {
-    constexpr int V = HD / 8;
-    const int32_t n = j1 - j0, stride = (n + 7) / 8 * 8;
-    sc.q.resize(size_t(n_qh) * HD);
-    sc.scores.resize(size_t(n_qh) * size_t(stride));
-    sc.rows.resize(size_t(kValueTile) * HD);
-    for (int32_t h = 0; h < n_qh; ++h)
-        for (int v = 0; v < V; ++v)
-            _mm256_storeu_ps(sc.q.data() + h * HD + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[h] + v * 8), _mm256_set1_ps(scale)));
-    const auto rows_f32 = [&](const E* cache, int32_t first, int32_t count, const float** out) {
+    void as_f32(const E* cache, int32_t first, int32_t count, const float** out, scratch& sc) const {
         for (int32_t i = 0; i < count; ++i) {
             const int32_t j = first + i;
             const E* row = cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
@@ -133,65 +51,109 @@ void attend_range(const float* const* q_heads, int32_t n_qh, int32_t j0, int32_t
                 out[i] = row;
             } else {
                 float* dst = sc.rows.data() + size_t(i) * HD;
-                for (int v = 0; v < V; ++v) _mm256_storeu_ps(dst + v * 8, widen_bf16x8(row + v * 8));
+                for (int v = 0; v < HD / 8; ++v) _mm256_storeu_ps(dst + v * 8, widen_bf16x8(row + v * 8));
                 out[i] = dst;
             }
         }
-    };
+    }
+};
+
+// The task's scratch sized for n_qh heads × `stride` scores, and its queries pre-scaled.
+template <int HD>
+void scale_queries(const float* const* q_heads, int32_t n_qh, int32_t stride, float scale, scratch& sc) {
+    sc.q.resize(size_t(n_qh) * HD);
+    sc.scores.resize(size_t(n_qh) * size_t(stride));
+    sc.rows.resize(size_t(kValueTile) * HD);
+    for (int32_t h = 0; h < n_qh; ++h)
+        for (int v = 0; v < HD / 8; ++v)
+            _mm256_storeu_ps(sc.q.data() + h * HD + v * 8, _mm256_mul_ps(_mm256_loadu_ps(q_heads[h] + v * 8), _mm256_set1_ps(scale)));
+}
+
+// Scores of keys [first, first + n) into sc.scores[h · stride + j], eight keys at a time: eight
+// independent FMA chains per query head and one horizontal reduction for all eight. With n_keys
+// (keys head h sees, counted from `first`), a block past a head's prefix is skipped; entries past
+// it inside a block are computed (from a repeated valid row) and ignored after.
+template <int HD, typename E>
+void key_scores(const kv_head_rows<HD, E>& kv, int32_t first, int32_t n, const int32_t* n_keys, int32_t n_qh, int32_t stride,
+                scratch& sc) {
     const float* k[8];
     for (int32_t j = 0; j < n; j += 8) {
         const int32_t count = std::min(8, n - j);
-        rows_f32(k_cache, j0 + j, count, k);
+        kv.as_f32(kv.k_cache, first + j, count, k, sc);
         for (int32_t i = count; i < 8; ++i) k[i] = k[count - 1];
         for (int32_t h = 0; h < n_qh; ++h) {
+            if (n_keys != nullptr && n_keys[h] <= j) continue;
             const float* qh = sc.q.data() + h * HD;
             __m256 a[8];
             for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
-            for (int v = 0; v < V; ++v) {
+            for (int v = 0; v < HD / 8; ++v) {
                 const __m256 qv = _mm256_loadu_ps(qh + v * 8);
                 for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[i] + v * 8), a[i]);
             }
             _mm256_storeu_ps(sc.scores.data() + size_t(h) * stride + j, hsum8(a));
         }
     }
-    // Exponentials against the range's own max, left unnormalised.
-    for (int32_t h = 0; h < n_qh; ++h) {
-        float* s = sc.scores.data() + size_t(h) * stride;
-        float mx = -INFINITY;
-        for (int32_t j = 0; j < n; ++j) mx = std::max(mx, s[j]);
-        const __m256 mv = _mm256_set1_ps(mx);
-        __m256 sum = _mm256_setzero_ps();
-        int32_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv));
-            _mm256_storeu_ps(s + j, e);
-            sum = _mm256_add_ps(sum, e);
-        }
-        float total = hsum(sum);
-        for (; j < n; ++j) {
-            s[j] = std::exp(s[j] - mx);
-            total += s[j];
-        }
-        m[h] = mx;
-        l[h] = total;
-        std::fill(o + size_t(h) * HD, o + size_t(h + 1) * HD, 0.0f);
-    }
+}
+
+// out[h] += sum_j p[h][j] · v_(first + j) over keys [0, n) (with n_keys, [0, n_keys[h])), a tile
+// of V rows at a time; each head's HD/8 accumulators stay in registers across the tile.
+template <int HD, typename E>
+void weighted_values(const kv_head_rows<HD, E>& kv, int32_t first, int32_t n, const int32_t* n_keys, int32_t n_qh, int32_t stride,
+                     float* const* out, scratch& sc) {
+    constexpr int V = HD / 8;
     const float* vrow[kValueTile];
     for (int32_t t0 = 0; t0 < n; t0 += kValueTile) {
         const int32_t count = std::min(kValueTile, n - t0);
-        rows_f32(v_cache, j0 + t0, count, vrow);
+        kv.as_f32(kv.v_cache, first + t0, count, vrow, sc);
         for (int32_t h = 0; h < n_qh; ++h) {
+            const int32_t end = n_keys != nullptr ? std::min(count, n_keys[h] - t0) : count;
+            if (end <= 0) continue;
             const float* p = sc.scores.data() + size_t(h) * stride + t0;
-            float* oh = o + size_t(h) * HD;
-            __m256 acc[V];
-            for (int v = 0; v < V; ++v) acc[v] = _mm256_loadu_ps(oh + v * 8);
-            for (int32_t i = 0; i < count; ++i) {
+            __m256 o[V];
+            for (int v = 0; v < V; ++v) o[v] = _mm256_loadu_ps(out[h] + v * 8);
+            for (int32_t i = 0; i < end; ++i) {
                 const __m256 pj = _mm256_set1_ps(p[i]);
-                for (int v = 0; v < V; ++v) acc[v] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow[i] + v * 8), acc[v]);
+                for (int v = 0; v < V; ++v) o[v] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow[i] + v * 8), o[v]);
             }
-            for (int v = 0; v < V; ++v) _mm256_storeu_ps(oh + v * 8, acc[v]);
+            for (int v = 0; v < V; ++v) _mm256_storeu_ps(out[h] + v * 8, o[v]);
         }
     }
+}
+
+// All query heads of one task (the queries of a prefill chunk × the heads sharing a KV head)
+// against their causal prefixes of one sequence's cache. Each block of K rows and each tile of
+// V rows is read (and, for BF16, widened) once and used by every query head while it is in L1.
+// n_keys[h]: keys query head h sees (its position + 1).
+template <int HD, typename E>
+void attend(const float* const* q_heads, const int32_t* n_keys, int32_t n_qh, const kv_head_rows<HD, E>& kv, float scale,
+            float* const* out_heads, scratch& sc) {
+    const int32_t max_keys = *std::max_element(n_keys, n_keys + n_qh);
+    const int32_t stride = (max_keys + 7) / 8 * 8;
+    scale_queries<HD>(q_heads, n_qh, stride, scale, sc);
+    key_scores(kv, 0, max_keys, n_keys, n_qh, stride, sc);
+    for (int32_t h = 0; h < n_qh; ++h) softmax(sc.scores.data() + size_t(h) * stride, n_keys[h]);
+    for (int32_t h = 0; h < n_qh; ++h) std::fill(out_heads[h], out_heads[h] + HD, 0.0f);
+    weighted_values(kv, 0, max_keys, n_keys, n_qh, stride, out_heads, sc);
+}
+
+// One query's group of heads (the heads sharing KV head kvh) against keys [j0, j1) of its
+// sequence, for a decode step split by key range across the pool: writes each head's
+// unnormalised output o[h] = sum_j exp(s_j - m_h) · v_j, its max score m[h] and its sum of
+// exponentials l[h]; combine_partials merges the ranges into the softmax over all keys.
+template <int HD, typename E>
+void attend_range(const float* const* q_heads, int32_t n_qh, int32_t j0, int32_t j1, const kv_head_rows<HD, E>& kv, float scale,
+                  float* o, float* m, float* l, scratch& sc) {
+    const int32_t n = j1 - j0, stride = (n + 7) / 8 * 8;
+    scale_queries<HD>(q_heads, n_qh, stride, scale, sc);
+    key_scores(kv, j0, n, nullptr, n_qh, stride, sc);
+    float* out[kMaxGroup];
+    for (int32_t h = 0; h < n_qh; ++h) {
+        // exponentials against the range's own max, left unnormalised
+        l[h] = exp_against_max(sc.scores.data() + size_t(h) * stride, n, &m[h]);
+        out[h] = o + size_t(h) * HD;
+        std::fill(out[h], out[h] + HD, 0.0f);
+    }
+    weighted_values(kv, j0, n, nullptr, n_qh, stride, out, sc);
 }
 
 // The key ranges' partial results of one head merged: out = sum_c e^(m_c - M) o_c / sum_c e^(m_c - M) l_c.
@@ -280,9 +242,9 @@ bool paged_attention_avx2_decode_split(thread_pool& pool, const batch_view& batc
         const auto with_head_dim = [&](const auto* k, const auto* v) {
             using E = std::remove_const_t<std::remove_pointer_t<decltype(k)>>;
             if (head_dim == 64) {
-                attend_range<64, E>(q_heads, group, tk.j0, tk.j1, k, v, blocks, block_size, token_stride, tk.kv_head, scale, o, m, l, sc);
+                attend_range<64, E>(q_heads, group, tk.j0, tk.j1, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, o, m, l, sc);
             } else {
-                attend_range<128, E>(q_heads, group, tk.j0, tk.j1, k, v, blocks, block_size, token_stride, tk.kv_head, scale, o, m, l, sc);
+                attend_range<128, E>(q_heads, group, tk.j0, tk.j1, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, o, m, l, sc);
             }
         };
         if (kv_type == dtype::bf16) {
@@ -352,9 +314,9 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
         const auto with_head_dim = [&](const auto* k, const auto* v) {
             using E = std::remove_const_t<std::remove_pointer_t<decltype(k)>>;
             if (head_dim == 64) {
-                attend<64, E>(q_heads, n_keys, n_qh, k, v, blocks, block_size, token_stride, tk.kv_head, scale, out_heads, sc);
+                attend<64, E>(q_heads, n_keys, n_qh, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, out_heads, sc);
             } else {
-                attend<128, E>(q_heads, n_keys, n_qh, k, v, blocks, block_size, token_stride, tk.kv_head, scale, out_heads, sc);
+                attend<128, E>(q_heads, n_keys, n_qh, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, out_heads, sc);
             }
         };
         if (kv_type == dtype::bf16) {

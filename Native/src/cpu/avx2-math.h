@@ -57,8 +57,9 @@ inline __m256 exp_ps(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-// Softmax of s[0, n) in place.
-inline void softmax(float* s, int32_t n) {
+// s[j] = exp(s[j] - max) for s[0, n) in place, unnormalised; *max_out = the max. Returns the sum
+// of the exponentials.
+inline float exp_against_max(float* s, int32_t n, float* max_out) {
     __m256 mx = _mm256_set1_ps(-INFINITY);
     int32_t j = 0;
     for (; j + 8 <= n; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(s + j));
@@ -76,8 +77,17 @@ inline void softmax(float* s, int32_t n) {
         s[j] = std::exp(s[j] - m);
         total += s[j];
     }
+    *max_out = m;
+    return total;
+}
+
+// Softmax of s[0, n) in place.
+inline void softmax(float* s, int32_t n) {
+    float m;
+    const float total = exp_against_max(s, n, &m);
     const __m256 inv = _mm256_set1_ps(1.0f / total);
-    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
+    int32_t j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
     for (; j < n; ++j) s[j] *= 1.0f / total;
 }
 
