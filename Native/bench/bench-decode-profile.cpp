@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
     std::vector<float> logits(size_t(info.vocab_size));
     const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, info.vocab_size);
     // The prompt's one eval timed too (prefill), as `bench peer` times its prefill.
+#ifdef OLM_OP_PROFILE
+    olm::op_profile_reset();
+#endif
     const double prefill_cpu0 = process_cpu_s();
     const auto p0 = std::chrono::steady_clock::now();
     orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
     const double prefill_cpu_s = process_cpu_s() - prefill_cpu0;
 
 #ifdef OLM_OP_PROFILE
+    const olm::op_profile_totals prefill_totals = olm::op_profile_read();
     olm::op_profile_reset();
 #endif
     const double cpu0 = process_cpu_s();
@@ -63,16 +67,22 @@ int main(int argc, char** argv) {
                 cpu_s * 1e3 / decode_tokens);
     std::printf(",\"prefill_tokens_per_s\":%.1f,\"prefill_cpu_ms\":%.1f", prompt_tokens / prefill_wall_s, prefill_cpu_s * 1e3);
 #ifdef OLM_OP_PROFILE
-    const olm::op_profile_totals totals = olm::op_profile_read();
-    int64_t all_ns = 0;
-    for (int s = 0; s < int(olm::op_stage::count); ++s) all_ns += totals.ns[s];
-    std::printf(",\"stages_ms_per_token\":{");
-    for (int s = 0; s < int(olm::op_stage::count); ++s) {
-        std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f,\"cpu_ms\":%.3f}", s ? "," : "",
-                    olm::op_stage_name(olm::op_stage(s)), double(totals.ns[s]) / 1e6 / decode_tokens,
-                    double(totals.ns[s]) / double(all_ns), double(totals.cpu_ns[s]) / 1e6 / decode_tokens);
-    }
-    std::printf("},\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
+    // Each stage's wall ms per `per` (decoded tokens, or the one prefill), its share, its CPU ms.
+    const auto stages = [](const char* name, const olm::op_profile_totals& totals, double per) {
+        int64_t all_ns = 0;
+        for (int s = 0; s < int(olm::op_stage::count); ++s) all_ns += totals.ns[s];
+        std::printf(",\"%s\":{", name);
+        for (int s = 0; s < int(olm::op_stage::count); ++s) {
+            std::printf("%s\"%s\":{\"ms\":%.3f,\"share\":%.3f,\"cpu_ms\":%.3f}", s ? "," : "",
+                        olm::op_stage_name(olm::op_stage(s)), double(totals.ns[s]) / 1e6 / per,
+                        double(totals.ns[s]) / double(all_ns), double(totals.cpu_ns[s]) / 1e6 / per);
+        }
+        std::printf("}");
+        return all_ns;
+    };
+    const int64_t all_ns = stages("stages_ms_per_token", olm::op_profile_read(), decode_tokens);
+    std::printf(",\"untimed_ms_per_token\":%.3f", (wall_s * 1e9 - double(all_ns)) / 1e6 / decode_tokens);
+    stages("prefill_stages_ms", prefill_totals, 1);
 #endif
     std::printf("}\n");
 }

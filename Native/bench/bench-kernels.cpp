@@ -188,6 +188,46 @@ BENCHMARK(BM_DecodeAttention)->ArgsProduct({{32}, {512}, {0, 1, 2, 3}})->ArgsPro
     ->ArgsProduct({{1}, {512}, {1, 4}})
     ->ArgNames({"seqs", "ctx", "kv"})->UseRealTime();
 
+// Prefill attention: one prompt of `tokens` tokens, llama3-1b's heads (32 query heads, 8 KV heads,
+// head_dim 64), over a BF16 (kv = 1) or INT8 (kv = 2) cache; path 0 what paged_attention picks
+// (the AVX-512 query-lane kernel where the CPU has it), 1 the AVX2 kernels.
+void BM_PrefillAttention(benchmark::State& state) {
+    const int32_t tokens = int32_t(state.range(0)), block = 16;
+    const olm::dtype kv_type = state.range(1) == 1 ? olm::dtype::bf16 : olm::dtype::kv_int8;
+    const int32_t n_heads = 32, n_kv = 8, hd = 64, n_blocks = (tokens + block - 1) / block;
+    olm::thread_pool pool(2);
+    const size_t bytes = size_t(n_blocks) * block * n_kv * size_t(olm::kv_row_bytes(kv_type, hd));
+    std::vector<uint8_t> k(bytes), v(bytes);
+    for (size_t i = 0; i < bytes; ++i) k[i] = uint8_t(i * 37 % 61), v[i] = uint8_t(i * 11 % 59);  // finite BF16 and scales
+    std::vector<float> q(size_t(tokens * n_heads * hd), 0.1f), out(q.size());
+    std::vector<int32_t> positions(static_cast<size_t>(tokens)), idx(static_cast<size_t>(n_blocks));
+    for (int32_t t = 0; t < tokens; ++t) positions[size_t(t)] = t;
+    for (int32_t i = 0; i < n_blocks; ++i) idx[size_t(i)] = i;
+    const int32_t qs[2] = {0, tokens}, lens[1] = {tokens}, indptr[2] = {0, n_blocks};
+    olm::batch_view b;
+    b.n_tokens = tokens;
+    b.positions = positions.data();
+    b.n_seqs = 1;
+    b.query_start = qs;
+    b.context_lens = lens;
+    b.block_indptr = indptr;
+    b.block_indices = idx.data();
+    for (auto _ : state) {
+        if (state.range(2) == 0) {
+            olm::paged_attention(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
+        } else if (kv_type == olm::dtype::kv_int8) {
+            olm::paged_attention_int8_avx2(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block);
+        } else {
+            olm::paged_attention_avx2(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
+        }
+        benchmark::DoNotOptimize(out.data());
+    }
+    // causal: query t reads t + 1 keys
+    state.counters["GFLOPs"] = benchmark::Counter(4.0 * n_heads * hd * (double(tokens) * (tokens + 1) / 2) * state.iterations(),
+                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_PrefillAttention)->ArgsProduct({{512}, {1, 2}, {0, 1}})->ArgNames({"tokens", "kv", "path"})->UseRealTime();
+
 }  // namespace
 
 // The machine's multiply-add ceiling: per thread, 12 independent 8-lane FMA chains (more than

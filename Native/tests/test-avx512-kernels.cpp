@@ -166,25 +166,84 @@ TEST(Avx512Kernels, Bf16DotProductMatmulMatchesTheReferenceOnRoundedActivations)
 }
 
 // Causal attention of two sequences (a 7-token prefill and a 3-token chunk over 7 cached tokens)
-// over scattered blocks, against a contiguous double-precision reference.
+// over scattered blocks, F32, BF16 and kv_int8 caches, against a contiguous double-precision
+// reference over the values the cache holds.
 TEST(Avx512Kernels, PagedAttentionMatchesTheContiguousReference) {
     REQUIRE_AVX512();
     olm::thread_pool pool(2);
-    for (const int32_t hd : {64, 128})
-        for (const int32_t group : {1, 3, 8}) {
-            ASSERT_TRUE(olm::paged_attention_avx512_supports(2 * group, 2, hd));
-            const olm_test::paged_attention_case c(hd, group, dtype::f32);
-            const olm::batch_view b = c.batch();
-            std::vector<float> out(c.q.size(), NAN);
-            olm::paged_attention_avx512(pool, b, c.q.data(), c.k_cache.data(), c.v_cache.data(), out.data(), c.n_heads, c.n_kv,
-                                        hd, c.block);
-            const std::vector<double> ref = c.reference();
-            for (size_t i = 0; i < ref.size(); ++i) {
-                const int32_t t = int32_t(i / size_t(c.n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(c.n_heads));
-                ASSERT_NEAR(out[i], ref[i], 1e-5)
-                    << "head_dim " << hd << " group " << group << " seq " << c.seq_of(t) << " token " << t << " head " << h;
+    for (const dtype kv_type : {dtype::f32, dtype::bf16, dtype::kv_int8})
+        for (const int32_t hd : {64, 128})
+            for (const int32_t group : {1, 3, 8}) {
+                ASSERT_TRUE(olm::paged_attention_avx512_supports(2 * group, 2, hd));
+                const olm_test::paged_attention_case c(hd, group, kv_type);
+                const olm::batch_view b = c.batch();
+                std::vector<float> out(c.q.size(), NAN);
+                olm::paged_attention_avx512(pool, b, c.q.data(), c.cache_k(), c.cache_v(), out.data(), c.n_heads, c.n_kv, hd,
+                                            c.block, kv_type);
+                const std::vector<double> ref = c.reference();
+                for (size_t i = 0; i < ref.size(); ++i) {
+                    const int32_t t = int32_t(i / size_t(c.n_heads * hd)), h = int32_t(i / size_t(hd) % size_t(c.n_heads));
+                    ASSERT_NEAR(out[i], ref[i], 1e-5) << "kv " << int(kv_type) << " head_dim " << hd << " group " << group
+                                                      << " seq " << c.seq_of(t) << " token " << t << " head " << h;
+                }
             }
-        }
+}
+
+// Longer prompts than the case above: a 150-token prefill and a 37-token chunk over 100 cached
+// tokens (several 64-key tiles, ragged eights, chunks of 8 and of 10 queries), equal to the AVX2
+// kernels (held to the double-precision reference by test-cpu-kernels) on the same batch.
+TEST(Avx512Kernels, PagedAttentionOverLongPromptsMatchesTheAvx2Kernels) {
+    REQUIRE_AVX512();
+    olm::thread_pool pool(2);
+    constexpr int32_t n_kv = 2, block = 16, seq_len[2] = {150, 137}, new_tokens[2] = {150, 37};
+    constexpr int32_t n_blocks = (150 + block - 1) / block + (137 + block - 1) / block;
+    for (const dtype kv_type : {dtype::bf16, dtype::kv_int8})
+        for (const int32_t hd : {64, 128})
+            for (const int32_t group : {3, 4}) {
+                const int32_t n_heads = n_kv * group;
+                const int64_t row_bytes = olm::kv_row_bytes(kv_type, hd);
+                std::vector<uint8_t> kc(size_t(n_blocks * block * n_kv * row_bytes)), vc(kc.size());
+                const std::vector<float> kf = random_floats(size_t(n_blocks * block * n_kv * hd), 71);
+                const std::vector<float> vf = random_floats(kf.size(), 72);
+                for (size_t r = 0; r < kf.size() / size_t(hd); ++r) {
+                    if (kv_type == dtype::bf16) {
+                        for (int32_t i = 0; i < hd; ++i) {
+                            const uint16_t kb = olm::to_bf16(kf[r * size_t(hd) + size_t(i)]), vb = olm::to_bf16(vf[r * size_t(hd) + size_t(i)]);
+                            std::memcpy(&kc[r * size_t(row_bytes) + size_t(i) * 2], &kb, 2);
+                            std::memcpy(&vc[r * size_t(row_bytes) + size_t(i) * 2], &vb, 2);
+                        }
+                    } else {
+                        olm::quantize_kv_int8_row(&kf[r * size_t(hd)], hd, &kc[r * size_t(row_bytes)]);
+                        olm::quantize_kv_int8_row(&vf[r * size_t(hd)], hd, &vc[r * size_t(row_bytes)]);
+                    }
+                }
+                std::vector<int32_t> indices(n_blocks);
+                for (int32_t i = 0; i < n_blocks; ++i) indices[size_t(i)] = (i * 5) % n_blocks;  // scattered
+                std::vector<int32_t> positions;
+                for (int s = 0; s < 2; ++s)
+                    for (int32_t i = 0; i < new_tokens[s]; ++i) positions.push_back(seq_len[s] - new_tokens[s] + i);
+                const int32_t query_start[3] = {0, new_tokens[0], new_tokens[0] + new_tokens[1]};
+                const int32_t indptr[3] = {0, (150 + block - 1) / block, n_blocks};
+                olm::batch_view b;
+                b.n_tokens = query_start[2];
+                b.positions = positions.data();
+                b.n_seqs = 2;
+                b.query_start = query_start;
+                b.context_lens = seq_len;
+                b.block_indptr = indptr;
+                b.block_indices = indices.data();
+                const std::vector<float> q = random_floats(size_t(b.n_tokens * n_heads * hd), 73);
+                std::vector<float> got(q.size(), NAN), want(q.size(), NAN);
+                olm::paged_attention_avx512(pool, b, q.data(), kc.data(), vc.data(), got.data(), n_heads, n_kv, hd, block, kv_type);
+                if (kv_type == dtype::kv_int8) {
+                    olm::paged_attention_int8_avx2(pool, b, q.data(), kc.data(), vc.data(), want.data(), n_heads, n_kv, hd, block);
+                } else {
+                    olm::paged_attention_avx2(pool, b, q.data(), kc.data(), vc.data(), want.data(), n_heads, n_kv, hd, block, kv_type);
+                }
+                for (size_t i = 0; i < q.size(); ++i)
+                    ASSERT_NEAR(got[i], want[i], 1e-5) << "kv " << int(kv_type) << " head_dim " << hd << " group " << group
+                                                       << " element " << i;
+            }
 }
 
 // The same over a kv_int8 cache: the kernel widens the int8 values in registers; the reference is

@@ -1,12 +1,21 @@
-// AVX-512 paged attention: one task per (sequence, KV head, chunk of queries); the query heads
-// that share a KV head (GQA) are processed together so each K/V row is loaded once.
-// Supports head_dim in {64, 128} (a whitelist: other sizes take the AVX2 kernel) and GQA groups up to 8.
+// AVX-512 attention for batches that carry a prompt (some sequence has several queries), over an
+// F32, BF16 or kv_int8 cache: one task per (sequence, KV head, chunk of queries), whose query
+// heads (the chunk's queries × the heads sharing the KV head, up to 32) are the lanes of two
+// registers. Each multiply-add then does 16 useful products with nothing to reduce across lanes:
+//   scores:  s[j][lane] += q[d][lane] · k[j][d]   (q transposed once per task, k[j][d] broadcast)
+//   output:  o[d][lane] += p[j][lane] · v[j][d]   (v[j][d] broadcast)
+// and the softmax runs down the keys, lane by lane, with the causal limit as a lane mask. K and V
+// rows are widened to float a tile at a time (BF16, int8 times its row scale); F32 rows are read
+// in place. Decode batches (one query per sequence) keep attention-avx2.cpp's and the int8
+// kernels' layout, whose lanes run along head_dim: their tasks have only `group` query heads.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "aligned-vector.h"
 #include "avx512-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -16,45 +25,240 @@ namespace olm {
 
 namespace {
 
-constexpr int32_t kQueryChunk = 8;
+constexpr int32_t kLanes = 32;    // query heads per task
+constexpr int32_t kKeyTile = 64;  // K or V rows widened at a time
 constexpr int32_t kMaxGroup = 8;
 
-template <int HD>
-void attend_query(const float* const* q_heads, int32_t group, const float* k_cache, const float* v_cache,
-                  const int32_t* blocks, int32_t block_size, int64_t token_stride, int32_t kvh, int32_t n_keys,
-                  float scale, float* scores /* [group][n_keys_padded] */, int32_t stride, float* const* out_heads) {
-    constexpr int V = HD / 16;
-    __m512 q[kMaxGroup][V];
-    for (int32_t g = 0; g < group; ++g)
-        for (int v = 0; v < V; ++v) q[g][v] = _mm512_mul_ps(_mm512_loadu_ps(q_heads[g] + v * 16), _mm512_set1_ps(scale));
+struct scratch {
+    aligned_vector<float> qt;    // [HD][kLanes]: the task's queries, pre-scaled, lane = query head
+    aligned_vector<float> p;     // [keys][kLanes]: scores, then exponentials
+    aligned_vector<float> ot;    // [HD][kLanes]: unnormalised outputs
+    aligned_vector<float> rows;  // [kKeyTile][HD]: K or V rows widened to float
+};
 
-    // scores[g][j] = q_g · k_j (scaled)
-    for (int32_t j = 0; j < n_keys; ++j) {
-        const float* k = k_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
-        __m512 kv[V];
-        for (int v = 0; v < V; ++v) kv[v] = _mm512_loadu_ps(k + v * 16);
-        for (int32_t g = 0; g < group; ++g) {
-            __m512 acc = _mm512_mul_ps(q[g][0], kv[0]);
-            for (int v = 1; v < V; ++v) acc = _mm512_fmadd_ps(q[g][v], kv[v], acc);
-            scores[g * stride + j] = _mm512_reduce_add_ps(acc);
+// One KV head's rows in a sequence's paged cache of type T.
+template <dtype T, int HD>
+struct head_rows {
+    const uint8_t* cache;
+    const int32_t* blocks;
+    int32_t block_size;
+    int32_t n_kv_heads;
+    int32_t kvh;
+
+    const uint8_t* row(int32_t j) const {
+        const int64_t slot = int64_t(blocks[j / block_size]) * block_size + j % block_size;
+        return cache + (slot * n_kv_heads + kvh) * kv_row_bytes(T, HD);
+    }
+
+    // Rows [j0, j0 + n) (n <= kKeyTile) as float pointers: F32 rows in place, others widened into buf.
+    void as_f32(int32_t j0, int32_t n, float* buf, const float** out) const {
+        for (int32_t i = 0; i < n; ++i) {
+            const uint8_t* src = row(j0 + i);
+            if constexpr (T == dtype::f32) {
+                out[i] = reinterpret_cast<const float*>(src);
+                continue;
+            }
+            float* dst = buf + size_t(i) * HD;
+            for (int v = 0; v < HD / 16; ++v) {
+                if constexpr (T == dtype::bf16) {
+                    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src) + v);
+                    _mm512_store_ps(dst + v * 16, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+                } else {
+                    float scale;
+                    std::memcpy(&scale, src + HD, sizeof(float));
+                    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src) + v);
+                    _mm512_store_ps(dst + v * 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)), _mm512_set1_ps(scale)));
+                }
+            }
+            out[i] = dst;
         }
     }
-    for (int32_t g = 0; g < group; ++g) softmax_avx512(scores + g * stride, n_keys);
-    // out_g = sum_j p[g][j] · v_j
-    __m512 o[kMaxGroup][V];
-    for (int32_t g = 0; g < group; ++g)
-        for (int v = 0; v < V; ++v) o[g][v] = _mm512_setzero_ps();
-    for (int32_t j = 0; j < n_keys; ++j) {
-        const float* vr = v_cache + (int64_t(blocks[j / block_size]) * block_size + j % block_size) * token_stride + int64_t(kvh) * HD;
-        __m512 vv[V];
-        for (int v = 0; v < V; ++v) vv[v] = _mm512_loadu_ps(vr + v * 16);
-        for (int32_t g = 0; g < group; ++g) {
-            const __m512 p = _mm512_set1_ps(scores[g * stride + j]);
-            for (int v = 0; v < V; ++v) o[g][v] = _mm512_fmadd_ps(p, vv[v], o[g][v]);
+};
+
+// 16 rows of 16 floats transposed in registers: r[i] lane j becomes r[j] lane i.
+inline void transpose16(__m512 (&r)[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // r[4g + c]: column c + 4k of rows 4g..4g+3 in 128-bit lane k
+    for (int g = 0; g < 4; ++g) {
+        r[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {
+        const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+        const __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+        t[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[c + 8] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[c + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[c + 12] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+// The task's query heads (lanes [0, n_lanes); NV registers of 16) against their causal prefixes:
+// n_keys[lane] keys each (0 for the lanes past n_lanes).
+template <dtype T, int HD, int NV>
+void attend(const float* const* q_lanes, const int32_t* n_keys, int32_t n_lanes, const head_rows<T, HD>& k,
+            const head_rows<T, HD>& v, float scale, float* const* out_lanes, scratch& sc) {
+    const int32_t max_keys = *std::max_element(n_keys, n_keys + n_lanes);
+    sc.qt.resize(size_t(HD) * kLanes);
+    sc.p.resize(size_t(max_keys + 7) * kLanes);
+    sc.ot.resize(size_t(HD) * kLanes);
+    sc.rows.resize(size_t(kKeyTile) * HD);
+    float* const qt = sc.qt.data();
+    float* const p = sc.p.data();
+    float* const ot = sc.ot.data();
+    for (int h = 0; h < NV; ++h)
+        for (int32_t d0 = 0; d0 < HD; d0 += 16) {
+            __m512 r[16];
+            for (int32_t i = 0; i < 16; ++i)
+                r[i] = 16 * h + i < n_lanes ? _mm512_mul_ps(_mm512_loadu_ps(q_lanes[16 * h + i] + d0), _mm512_set1_ps(scale))
+                                            : _mm512_setzero_ps();
+            transpose16(r);
+            for (int32_t i = 0; i < 16; ++i) _mm512_store_ps(qt + size_t(d0 + i) * kLanes + 16 * h, r[i]);
+        }
+    __m512i limit[NV];
+    __m512 mx[NV];
+    for (int h = 0; h < NV; ++h) limit[h] = _mm512_loadu_si512(n_keys + 16 * h), mx[h] = _mm512_set1_ps(-INFINITY);
+
+    // Scores, eight keys at a time (the last eight may repeat a valid row; what is past max_keys
+    // is not stored).
+    const float* rows[kKeyTile];
+    for (int32_t j0 = 0; j0 < max_keys; j0 += kKeyTile) {
+        const int32_t count = std::min(kKeyTile, max_keys - j0);
+        k.as_f32(j0, count, sc.rows.data(), rows);
+        for (int32_t i0 = 0; i0 < count; i0 += 8) {
+            const float* kr[8];
+            for (int i = 0; i < 8; ++i) kr[i] = rows[std::min(i0 + i, count - 1)];
+            __m512 acc[8][NV];
+            for (int i = 0; i < 8; ++i)
+                for (int h = 0; h < NV; ++h) acc[i][h] = _mm512_setzero_ps();
+            for (int32_t d = 0; d < HD; ++d) {
+                __m512 qv[NV];
+                for (int h = 0; h < NV; ++h) qv[h] = _mm512_load_ps(qt + d * kLanes + 16 * h);
+                for (int i = 0; i < 8; ++i) {
+                    const __m512 kd = _mm512_set1_ps(kr[i][d]);
+                    for (int h = 0; h < NV; ++h) acc[i][h] = _mm512_fmadd_ps(qv[h], kd, acc[i][h]);
+                }
+            }
+            for (int i = 0; i < std::min(8, count - i0); ++i) {
+                const __m512i j = _mm512_set1_epi32(j0 + i0 + i);
+                for (int h = 0; h < NV; ++h) {
+                    _mm512_store_ps(p + size_t(j0 + i0 + i) * kLanes + 16 * h, acc[i][h]);
+                    mx[h] = _mm512_mask_max_ps(mx[h], _mm512_cmplt_epi32_mask(j, limit[h]), mx[h], acc[i][h]);
+                }
+            }
         }
     }
-    for (int32_t g = 0; g < group; ++g)
-        for (int v = 0; v < V; ++v) _mm512_storeu_ps(out_heads[g] + v * 16, o[g][v]);
+
+    // Softmax down the keys, each lane to its own limit (the max taken above); the 1 / sum is
+    // applied to the outputs.
+    __m512 inv[NV];
+    for (int h = 0; h < NV; ++h) {
+        __m512 sum = _mm512_setzero_ps();
+        for (int32_t j = 0; j < max_keys; ++j) {
+            float* pj = p + size_t(j) * kLanes + 16 * h;
+            const __mmask16 in = _mm512_cmplt_epi32_mask(_mm512_set1_epi32(j), limit[h]);
+            const __m512 e = _mm512_maskz_mov_ps(in, exp_ps_avx512(_mm512_sub_ps(_mm512_load_ps(pj), mx[h])));
+            _mm512_store_ps(pj, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        // lanes with no keys (padding) have sum 0 and are not written
+        inv[h] = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(sum, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_set1_ps(1.0f), sum);
+    }
+
+    // Outputs, a tile of V rows at a time, 16 / NV dimensions × NV lane registers per pass.
+    constexpr int DT = 16 / NV;
+    for (int32_t j0 = 0; j0 < max_keys; j0 += kKeyTile) {
+        const int32_t count = std::min(kKeyTile, max_keys - j0);
+        v.as_f32(j0, count, sc.rows.data(), rows);
+        for (int32_t d0 = 0; d0 < HD; d0 += DT) {
+            __m512 acc[DT][NV];
+            for (int i = 0; i < DT; ++i)
+                for (int h = 0; h < NV; ++h) acc[i][h] = j0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(ot + size_t(d0 + i) * kLanes + 16 * h);
+            for (int32_t j = 0; j < count; ++j) {
+                __m512 pv[NV];
+                for (int h = 0; h < NV; ++h) pv[h] = _mm512_load_ps(p + size_t(j0 + j) * kLanes + 16 * h);
+                for (int i = 0; i < DT; ++i) {
+                    const __m512 vd = _mm512_set1_ps(rows[j][d0 + i]);
+                    for (int h = 0; h < NV; ++h) acc[i][h] = _mm512_fmadd_ps(pv[h], vd, acc[i][h]);
+                }
+            }
+            for (int i = 0; i < DT; ++i)
+                for (int h = 0; h < NV; ++h) _mm512_store_ps(ot + size_t(d0 + i) * kLanes + 16 * h, acc[i][h]);
+        }
+    }
+    alignas(64) float inv_lanes[kLanes];
+    for (int h = 0; h < NV; ++h) _mm512_store_ps(inv_lanes + 16 * h, inv[h]);
+    for (int h = 0; h < NV; ++h)
+        for (int32_t d0 = 0; d0 < HD; d0 += 16) {
+            __m512 r[16];
+            for (int32_t i = 0; i < 16; ++i) r[i] = _mm512_load_ps(ot + size_t(d0 + i) * kLanes + 16 * h);
+            transpose16(r);
+            for (int32_t i = 0; i < 16 && 16 * h + i < n_lanes; ++i)
+                _mm512_storeu_ps(out_lanes[16 * h + i] + d0, _mm512_mul_ps(r[i], _mm512_set1_ps(inv_lanes[16 * h + i])));
+        }
+}
+
+template <dtype T>
+void run_tasks(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache, const void* v_cache, float* out,
+               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t block_size) {
+    const int32_t group = n_heads / n_kv_heads;
+    const int32_t chunk = kLanes / group;  // queries per task
+    struct task { int32_t seq, kv_head, q0, q1; };
+    std::vector<task> tasks;
+    int64_t work = 0;
+    for (int32_t s = 0; s < batch.n_seqs; ++s) {
+        for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) work += int64_t(batch.positions[t] + 1) * n_heads;
+        for (int32_t h = 0; h < n_kv_heads; ++h)
+            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += chunk)
+                tasks.push_back({s, h, t, std::min(t + chunk, batch.query_start[s + 1])});
+    }
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    const auto* kc = static_cast<const uint8_t*>(k_cache);
+    const auto* vc = static_cast<const uint8_t*>(v_cache);
+
+    const auto run = [&](int64_t i) {
+        const task& tk = tasks[static_cast<size_t>(i)];
+        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
+        thread_local scratch sc;
+        const float* q_lanes[kLanes];
+        float* out_lanes[kLanes];
+        alignas(64) int32_t n_keys[kLanes] = {};
+        int32_t n_lanes = 0;
+        for (int32_t t = tk.q0; t < tk.q1; ++t)
+            for (int32_t g = 0; g < group; ++g, ++n_lanes) {
+                const int64_t row = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
+                q_lanes[n_lanes] = q + row;
+                out_lanes[n_lanes] = out + row;
+                n_keys[n_lanes] = batch.positions[t] + 1;
+            }
+        const auto with = [&](auto hd_const) {
+            constexpr int HD = decltype(hd_const)::value;
+            const head_rows<T, HD> k{kc, blocks, block_size, n_kv_heads, tk.kv_head}, v{vc, blocks, block_size, n_kv_heads, tk.kv_head};
+            if (n_lanes > 16) {
+                attend<T, HD, 2>(q_lanes, n_keys, n_lanes, k, v, scale, out_lanes, sc);
+            } else {
+                attend<T, HD, 1>(q_lanes, n_keys, n_lanes, k, v, scale, out_lanes, sc);
+            }
+        };
+        if (head_dim == 64) {
+            with(std::integral_constant<int, 64>{});
+        } else {
+            with(std::integral_constant<int, 128>{});
+        }
+    };
+    // Below about 16K query·key products a dispatch costs more than it saves (attention-avx2.cpp).
+    if (work < 16384) {
+        for (int64_t i = 0; i < static_cast<int64_t>(tasks.size()); ++i) run(i);
+        return;
+    }
+    pool.parallel_for(static_cast<int64_t>(tasks.size()), run);
 }
 
 }  // namespace
@@ -63,43 +267,13 @@ bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_
     return (head_dim == 64 || head_dim == 128) && n_heads / n_kv_heads <= kMaxGroup;
 }
 
-void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                            const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                            int32_t block_size) {
-    struct task { int32_t seq, kv_head, q0, q1; };
-    std::vector<task> tasks;
-    for (int32_t s = 0; s < batch.n_seqs; ++s)
-        for (int32_t h = 0; h < n_kv_heads; ++h)
-            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += kQueryChunk)
-                tasks.push_back({s, h, t, std::min(t + kQueryChunk, batch.query_start[s + 1])});
-    const int32_t group = n_heads / n_kv_heads;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    const int64_t token_stride = int64_t(n_kv_heads) * head_dim;
-
-    pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i) {
-        const task& tk = tasks[static_cast<size_t>(i)];
-        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
-        thread_local std::vector<float> scores;
-        for (int32_t t = tk.q0; t < tk.q1; ++t) {
-            const int32_t n_keys = batch.positions[t] + 1;
-            const int32_t stride = (n_keys + 15) / 16 * 16;
-            if (scores.size() < size_t(group) * size_t(stride)) scores.resize(size_t(group) * size_t(stride));
-            const float* q_heads[kMaxGroup];
-            float* out_heads[kMaxGroup];
-            for (int32_t g = 0; g < group; ++g) {
-                const int64_t row = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
-                q_heads[g] = q + row;
-                out_heads[g] = out + row;
-            }
-            if (head_dim == 64) {
-                attend_query<64>(q_heads, group, k_cache, v_cache, blocks, block_size, token_stride, tk.kv_head, n_keys, scale,
-                                 scores.data(), stride, out_heads);
-            } else {
-                attend_query<128>(q_heads, group, k_cache, v_cache, blocks, block_size, token_stride, tk.kv_head, n_keys, scale,
-                                  scores.data(), stride, out_heads);
-            }
-        }
-    });
+void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache, const void* v_cache,
+                            float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t block_size, dtype kv_type) {
+    switch (kv_type) {
+        case dtype::f32: run_tasks<dtype::f32>(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size); break;
+        case dtype::bf16: run_tasks<dtype::bf16>(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size); break;
+        default: run_tasks<dtype::kv_int8>(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size); break;
+    }
 }
 
 }  // namespace olm

@@ -78,6 +78,10 @@ int32_t decode_split_min_keys() {
 void paged_attention(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                      const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                      int32_t block_size, dtype kv_type) {
+    if (cpu_has_avx512() && batch.n_tokens > batch.n_seqs && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
+        paged_attention_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size, kv_type);
+        return;
+    }
     if (kv_type == dtype::kv_int8) {
         if (cpu_has_avx512() && paged_attention_int8_avx512_supports(n_heads, n_kv_heads, head_dim)) {
             paged_attention_int8_avx512(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
@@ -87,11 +91,6 @@ void paged_attention(thread_pool& pool, const batch_view& batch, const float* q,
             paged_attention_int8_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size);
             return;
         }
-    }
-    if (cpu_has_avx512() && kv_type == dtype::f32 && paged_attention_avx512_supports(n_heads, n_kv_heads, head_dim)) {
-        paged_attention_avx512(pool, batch, q, static_cast<const float*>(k_cache), static_cast<const float*>(v_cache), out,
-                               n_heads, n_kv_heads, head_dim, block_size);
-        return;
     }
     if (paged_attention_avx2_supports(n_heads, n_kv_heads, head_dim)) {
         paged_attention_avx2(pool, batch, q, k_cache, v_cache, out, n_heads, n_kv_heads, head_dim, block_size, kv_type, 16384,

@@ -60,12 +60,13 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
                           int32_t block_size, dtype kv_type, int64_t inline_below = 16384,
                           int32_t split_min_keys = 128);
 
-// AVX-512 variant for the whitelisted shapes (head_dim 64 or 128, GQA group <= 8) and F32 K/V;
-// paged_attention dispatches to it when the CPU, the shape and the cache type allow.
+// AVX-512, for batches that carry a prompt (a sequence with several queries): head_dim 64 or 128,
+// GQA groups up to 8, F32, BF16 or kv_int8 K/V. Its lanes are a task's query heads (up to 32), so
+// it suits many queries per KV head; paged_attention sends decode batches to the kernels below.
 bool paged_attention_avx512_supports(int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
-void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const float* k_cache,
-                            const float* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                            int32_t block_size);
+void paged_attention_avx512(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
+                            const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                            int32_t block_size, dtype kv_type);
 
 // kv_int8 caches (rows of head_dim int8 and a float32 scale), head_dim 64 or 128 and GQA groups
 // up to 8: the values are widened to float in registers, next to the FMAs that use them, and the
