@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     engine_session session;
     if (!session.open(argv[1], mp, prompt_tokens + decode_tokens + 1)) return 1;
     orleansllm_context* ctx = session.ctx;
+    const int64_t rss_after_load = resident_bytes();
     const orleansllm_model_info& info = session.info;
     std::vector<float> logits(size_t(info.vocab_size));
     const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, info.vocab_size);
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
                 decode_tokens / wall_s, 1 / best_step_s, double(info.weight_bytes) * decode_tokens / wall_s / 1e9,
                 cpu_s * 1e3 / decode_tokens);
     std::printf(",\"prefill_tokens_per_s\":%.1f,\"prefill_cpu_ms\":%.1f", prompt_tokens / prefill_wall_s, prefill_cpu_s * 1e3);
+    std::printf(",\"rss_after_load_bytes\":%lld,\"released_weight_bytes\":%lld", (long long)rss_after_load,
+                (long long)session.model->impl->released_weight_bytes);
 #ifdef OLM_OP_PROFILE
     // Each stage's wall ms per `per` (decoded tokens, or the one prefill), its share, its CPU ms.
     const auto stages = [](const char* name, const olm::op_profile_totals& totals, double per) {

@@ -56,6 +56,16 @@ inline double process_cpu_s() {
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+// The process's resident memory in bytes (/proc/self/statm), or -1 where it cannot be read.
+inline int64_t resident_bytes() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (f == nullptr) return -1;
+    long long size = 0, resident = -1;
+    const int got = std::fscanf(f, "%lld %lld", &size, &resident);
+    std::fclose(f);
+    return got == 2 ? int64_t(resident) * 4096 : -1;
+}
+
 // The matrices load_model packed (LM head and every layer's projections) that `keep` selects, each
 // with its packed pointer, so that a benchmark can hide the copies and restore them.
 template <typename Keep>

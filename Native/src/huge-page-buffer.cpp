@@ -17,6 +17,15 @@ constexpr size_t kHugePage = size_t(2) << 20;
 
 }  // namespace
 
+int64_t release_weight_pages(const void* p, int64_t bytes) {
+    constexpr uintptr_t kPage = 4096;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kPage - 1) / kPage * kPage;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + uintptr_t(bytes)) / kPage * kPage;
+    if (end <= begin) return 0;
+    if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) != 0) return 0;  // advice: kept on failure
+    return int64_t(end - begin);
+}
+
 huge_page_buffer::huge_page_buffer(size_t bytes) : size_(bytes) {
     if (bytes == 0) return;
     const bool huge = bytes >= kHugePage;

@@ -13,6 +13,12 @@
 
 namespace olm {
 
+// Hands the whole 4 KiB pages inside [p, p + bytes) of weight memory back to the system
+// (madvise MADV_DONTNEED; the partial pages at either end stay): anonymous pages read back as
+// zeros after, pages of a mapped file as the file's. For weights nothing reads again; returns the
+// bytes released.
+int64_t release_weight_pages(const void* p, int64_t bytes);
+
 class huge_page_buffer {
 public:
     // `bytes` zeroed bytes; from 2 MiB up, 2 MiB-aligned and advised to use huge pages (a smaller

@@ -15,7 +15,8 @@ struct matrix {
     int64_t rows = 0;
     int64_t cols = 0;
     // The same weights repacked for the int8 GEMM (cpu/gemm-q8.h), or null: set at load for
-    // Q8_0 / Q4_0 on AVX-512 VNNI CPUs, owned by the model.
+    // Q8_0 / Q4_0 / Q4_K / Q6_K on AVX-512 VNNI CPUs, owned by the model. A Q8_0 / Q4_0 matrix
+    // with a packed copy may have data null: its original blocks were released.
     const void* packed = nullptr;
     int64_t row_bytes() const { return dtype_row_bytes(type, cols); }
     int64_t bytes() const { return rows * row_bytes(); }

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "cpu/cpu-features.h"
 #include "cpu/gemm-q8.h"
+#include "huge-page-buffer.h"
 #include "quant.h"
 #include "status.h"
 #include "thread-pool.h"
@@ -220,7 +223,8 @@ void load_gguf(model& m, const std::string& path, weight_memory memory) {
 
 // Every matrix of `m` (embedding and LM head included) quantized to its type under `scheme`, in
 // memory `m` owns, rows converted one at a time; a matrix the scheme leaves unquantized (rows not
-// whole blocks), or already quantized, stays as it is. Rows are split across the pool.
+// whole blocks), or already quantized, stays as it is. Rows are split across the pool. The pages
+// of each source matrix are handed back once it is quantized (release_weight_pages).
 void quantize_weights(model& m, weight_scheme scheme) {
     const bool tied = m.lm_head.data == m.embed.data;
     const int n_layers = static_cast<int>(m.layers.size());
@@ -246,6 +250,8 @@ void quantize_weights(model& m, weight_scheme scheme) {
         });
         w = matrix{type, out.data(), w.rows, w.cols};
         done.emplace(src.data, w);
+        // nothing reads the unquantized rows again (a tied LM head maps to the same copy above)
+        m.released_weight_bytes += release_weight_pages(src.data, src.bytes());
     };
     quantize(m.embed, weight_role::token_embd, 0);
     quantize(m.lm_head, weight_role::output, 0);
@@ -258,8 +264,12 @@ void quantize_weights(model& m, weight_scheme scheme) {
 }
 
 // The int8 GEMM's copy of every Q8_0 / Q4_0 / Q4_K / Q6_K matrix that multiplies activations (not the
-// embedding, which is only looked up), on CPUs that run it (AVX-512 VNNI). The original blocks
-// stay: decode reads them (docs/QUANTIZATION.md: both copies are kept).
+// embedding, which is only looked up), on CPUs that run it (AVX-512 VNNI). Q8_0 and Q4_0 run on
+// the packed copy alone, decode included, so their original blocks are handed back to the system
+// and their data set to null (matmul then takes the GEMM whatever path is asked); the K types'
+// blocks stay for their decode kernels, and so does a matrix the embedding shares (a tied LM
+// head). ORLEANSLLM_KEEP_PACKED_SOURCES=1 keeps every original (bench-packed-decode compares the
+// two layouts). docs/QUANTIZATION.md, "Memory".
 void pack_weights_for_gemm(model& m) {
     if (!cpu_has_avx512_vnni()) return;
     std::map<const void*, const void*> done;  // by data: a matrix shared between two uses
@@ -280,6 +290,18 @@ void pack_weights_for_gemm(model& m) {
     pack(m.lm_head);
     for (auto& l : m.layers) {
         for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) pack(*w);
+    }
+    const char* keep = std::getenv("ORLEANSLLM_KEEP_PACKED_SOURCES");
+    if (keep != nullptr && std::strcmp(keep, "1") == 0) return;
+    std::set<const void*> released;
+    auto release = [&](matrix& w) {
+        if (w.packed == nullptr || (w.type != dtype::q8_0 && w.type != dtype::q4_0) || w.data == m.embed.data) return;
+        if (released.insert(w.data).second) m.released_weight_bytes += release_weight_pages(w.data, w.bytes());
+        w.data = nullptr;
+    };
+    release(m.lm_head);
+    for (auto& l : m.layers) {
+        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) release(*w);
     }
 }
 

@@ -15,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "c-api-handles.h"
+#include "cpu/cpu-features.h"
 #include "gguf-writer.h"
+#include "model.h"
 
 namespace {
 
@@ -128,6 +131,45 @@ TEST_P(quantized_model, gguf_close_to_float_and_equal_to_quantizing_at_load) {
     // leave ~9% noise per weight); real checkpoints: docs/QUANTIZATION.md.
     EXPECT_GT(cosine[1], 0.85) << "Q4_0";
     EXPECT_GT(cosine[0], cosine[1]) << "Q8_0 is closer to the float model than Q4_0";
+}
+
+// On AVX-512 VNNI CPUs the loader hands back the original Q8_0 / Q4_0 blocks of every matrix it
+// packed for the GEMM (model.cpp): the packed copy alone gives the same logits, bit for bit, as
+// the model that keeps both (ORLEANSLLM_KEEP_PACKED_SOURCES=1), and only the embedding's blocks,
+// which token lookups read, stay.
+TEST_P(quantized_model, releasing_the_packed_matrices_originals_changes_no_logit) {
+    if (!olm::cpu_has_avx512_vnni()) GTEST_SKIP() << "no packed copies without AVX512_VNNI";
+    const std::string fixture = GetParam();
+    const auto prompts = golden_prompts(fixture);
+    for (const olm::dtype type : {olm::dtype::q8_0, olm::dtype::q4_0}) {
+        const fs::path path = write_gguf(fixture, type);
+        orleansllm_model* model = nullptr;
+        ASSERT_EQ(orleansllm_model_load(path.string().c_str(), orleansllm_model_default_params(), &model), ORLEANSLLM_OK)
+            << orleansllm_last_error();
+        const olm::model& m = *model->impl;
+        int64_t released_matrices = 0, matrix_bytes = 0;
+        for (const auto& l : m.layers)
+            for (const olm::matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) {
+                EXPECT_NE(w->packed, nullptr);
+                released_matrices += w->data == nullptr;
+                matrix_bytes += w->bytes();
+            }
+        EXPECT_EQ(released_matrices, int64_t(m.layers.size()) * 7) << olm::dtype_name(type);
+        EXPECT_NE(m.embed.data, nullptr);
+        // whole 4 KiB pages inside the matrices only (this tiny model's are mostly smaller than
+        // a page; llama3-1b's figures: docs/QUANTIZATION.md, "Memory")
+        EXPECT_EQ(m.released_weight_bytes % 4096, 0);
+        EXPECT_LE(m.released_weight_bytes, matrix_bytes + m.lm_head.bytes()) << olm::dtype_name(type);
+        orleansllm_model_free(model);
+
+        const loaded released = eval_prompts(path, prompts);
+        setenv("ORLEANSLLM_KEEP_PACKED_SOURCES", "1", 1);
+        const loaded kept = eval_prompts(path, prompts);
+        unsetenv("ORLEANSLLM_KEEP_PACKED_SOURCES");
+        ASSERT_EQ(released.logits.size(), prompts.size());
+        for (size_t p = 0; p < prompts.size(); ++p)
+            EXPECT_EQ(released.logits[p], kept.logits[p]) << olm::dtype_name(type) << " prompt " << p;
+    }
 }
 
 // llama (64-wide, llama Q/K permutation), qwen2 (biases), qwen3 (q/k norms).

@@ -163,7 +163,10 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
     if (path == quant_batch_path::gemm) path = fallback_quant_batch_path(n);
     // (the K types too, in batches: decode keeps their own kernels)
-    const auto on_gemm = [&](const matrix& w) { return gemm && w.packed != nullptr && !k_kernel_serves(w.type); };
+    // (a matrix whose original blocks were released has only the packed copy)
+    const auto on_gemm = [&](const matrix& w) {
+        return w.packed != nullptr && (w.data == nullptr || (gemm && !k_kernel_serves(w.type)));
+    };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
