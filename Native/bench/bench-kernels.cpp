@@ -150,12 +150,14 @@ BENCHMARK(BM_DecodeKernel)->Args({16384, 8192, 2, 1})->ArgNames({"rows", "cols",
 // over a float32 (kv = 0), BF16 (kv = 1) or INT8 (kv = 2) cache, through the dispatch; kv = 3 is
 // the INT8 cache through the AVX2 kernel (what a CPU without AVX-512 runs); kv = 4 is the BF16
 // cache through the AVX2 kernel with its decode key split off (one thread below 16384 query·key
-// products, as before the split: compare with kv = 1 at seqs 1, ctx 512, smollm2's step).
+// products, as before the split: compare with kv = 1 at seqs 1, ctx 512, smollm2's step); kv = 5
+// (BF16) and 6 (INT8) run the prefill kernel on the decode batch, whose tasks fill 3 of its 16
+// lanes (it ran 2.0–2.5× slower than kv = 1 / 2: why decode keeps the other kernels).
 void BM_DecodeAttention(benchmark::State& state) {
     const int32_t n_seqs = int32_t(state.range(0)), ctx = int32_t(state.range(1)), block = 16;
-    const olm::dtype kv_type = state.range(2) == 0                            ? olm::dtype::f32
-                               : state.range(2) == 1 || state.range(2) == 4 ? olm::dtype::bf16
-                                                                            : olm::dtype::kv_int8;
+    const olm::dtype kv_type = state.range(2) == 0                                                ? olm::dtype::f32
+                               : state.range(2) == 1 || state.range(2) == 4 || state.range(2) == 5 ? olm::dtype::bf16
+                                                                                                  : olm::dtype::kv_int8;
     const int32_t n_heads = 9, n_kv = 3, hd = 64, blocks_per_seq = (ctx + block - 1) / block;
     olm::thread_pool pool(2);
     const size_t elements = size_t(n_seqs) * size_t(blocks_per_seq) * size_t(block) * size_t(n_kv) * size_t(hd);
@@ -173,7 +175,9 @@ void BM_DecodeAttention(benchmark::State& state) {
     b.block_indptr = indptr.data();
     b.block_indices = idx.data();
     for (auto _ : state) {
-        if (state.range(2) == 4) {
+        if (state.range(2) >= 5) {
+            olm::paged_attention_avx512(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
+        } else if (state.range(2) == 4) {
             olm::paged_attention_avx2(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type, 16384, 0);
         } else if (state.range(2) == 3) {
             olm::paged_attention_int8_avx2(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block);
@@ -185,7 +189,7 @@ void BM_DecodeAttention(benchmark::State& state) {
     state.counters["GFLOPs"] = benchmark::Counter(4.0 * n_seqs * n_heads * ctx * hd * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_DecodeAttention)->ArgsProduct({{32}, {512}, {0, 1, 2, 3}})->ArgsProduct({{1}, {4096}, {1, 2, 3}})
-    ->ArgsProduct({{1}, {512}, {1, 4}})
+    ->ArgsProduct({{1}, {512}, {1, 4, 5, 6}})->ArgsProduct({{32}, {512}, {5, 6}})->ArgsProduct({{1}, {4096}, {5, 6}})
     ->ArgNames({"seqs", "ctx", "kv"})->UseRealTime();
 
 // Prefill attention: one prompt of `tokens` tokens, llama3-1b's heads (32 query heads, 8 KV heads,
