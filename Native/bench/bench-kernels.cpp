@@ -166,14 +166,8 @@ void BM_DecodeAttention(benchmark::State& state) {
     std::vector<int32_t> positions(size_t(n_seqs), ctx - 1), qs(size_t(n_seqs + 1)), lens(size_t(n_seqs), ctx), indptr(size_t(n_seqs + 1)), idx;
     for (int32_t s = 0; s <= n_seqs; ++s) { qs[size_t(s)] = s; indptr[size_t(s)] = s * blocks_per_seq; }
     for (int32_t i = 0; i < n_seqs * blocks_per_seq; ++i) idx.push_back(i);
-    olm::batch_view b;
-    b.n_tokens = n_seqs;
-    b.positions = positions.data();
-    b.n_seqs = n_seqs;
-    b.query_start = qs.data();
-    b.context_lens = lens.data();
-    b.block_indptr = indptr.data();
-    b.block_indices = idx.data();
+    const olm::batch_view b =
+        olm::attention_batch(n_seqs, positions.data(), n_seqs, qs.data(), lens.data(), indptr.data(), idx.data());
     for (auto _ : state) {
         if (state.range(2) >= 5) {
             olm::paged_attention_avx512(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);
@@ -208,14 +202,8 @@ void BM_PrefillAttention(benchmark::State& state) {
     for (int32_t t = 0; t < tokens; ++t) positions[size_t(t)] = t;
     for (int32_t i = 0; i < n_blocks; ++i) idx[size_t(i)] = i;
     const int32_t qs[2] = {0, tokens}, lens[1] = {tokens}, indptr[2] = {0, n_blocks};
-    olm::batch_view b;
-    b.n_tokens = tokens;
-    b.positions = positions.data();
-    b.n_seqs = 1;
-    b.query_start = qs;
-    b.context_lens = lens;
-    b.block_indptr = indptr;
-    b.block_indices = idx.data();
+    const olm::batch_view b =
+        olm::attention_batch(tokens, positions.data(), 1, qs, lens, indptr, idx.data());
     for (auto _ : state) {
         if (state.range(2) == 0) {
             olm::paged_attention(pool, b, q.data(), k.data(), v.data(), out.data(), n_heads, n_kv, hd, block, kv_type);

@@ -45,16 +45,10 @@ int32_t batch_builder::add_sequence(const int32_t* tokens, int32_t start, int32_
 }
 
 batch_view batch_builder::view() const {
-    batch_view b;
-    b.n_tokens = int32_t(token_ids_.size());
+    batch_view b = attention_batch(int32_t(token_ids_.size()), positions_.data(), int32_t(context_lens_.size()), query_start_.data(),
+                                   context_lens_.data(), block_indptr_.data(), block_indices_.data());
     b.token_ids = token_ids_.data();
-    b.positions = positions_.data();
     b.slot_mapping = slot_mapping_.data();
-    b.n_seqs = int32_t(context_lens_.size());
-    b.query_start = query_start_.data();
-    b.context_lens = context_lens_.data();
-    b.block_indptr = block_indptr_.data();
-    b.block_indices = block_indices_.data();
     b.n_logits = int32_t(logits_rows_.size());
     b.logits_rows = logits_rows_.data();
     return b;

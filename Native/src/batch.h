@@ -27,6 +27,21 @@ struct batch_view {
     const int32_t* logits_rows = nullptr;    // [n_logits] token rows (0..n_tokens) whose logits are wanted
 };
 
+// The part of a batch attention reads (positions, sequences, block tables), over arrays the caller
+// owns: how kernel tests and benchmarks build one by hand.
+inline batch_view attention_batch(int32_t n_tokens, const int32_t* positions, int32_t n_seqs, const int32_t* query_start,
+                                  const int32_t* context_lens, const int32_t* block_indptr, const int32_t* block_indices) {
+    batch_view b;
+    b.n_tokens = n_tokens;
+    b.positions = positions;
+    b.n_seqs = n_seqs;
+    b.query_start = query_start;
+    b.context_lens = context_lens;
+    b.block_indptr = block_indptr;
+    b.block_indices = block_indices;
+    return b;
+}
+
 // Which logits rows a sequence asks for.
 enum class logits_wanted { none, last, all };
 

@@ -103,15 +103,7 @@ public:
     paged_attention_case& operator=(const paged_attention_case&) = delete;
 
     olm::batch_view batch() const {
-        olm::batch_view b;
-        b.n_tokens = n_tokens;
-        b.positions = positions_.data();
-        b.n_seqs = 2;
-        b.query_start = query_start_;
-        b.context_lens = seq_len_;
-        b.block_indptr = block_indptr_;
-        b.block_indices = block_indices_;
-        return b;
+        return olm::attention_batch(n_tokens, positions_.data(), 2, query_start_, seq_len_, block_indptr_, block_indices_);
     }
 
     // The cache of the case's kv_type.

@@ -224,14 +224,8 @@ TEST(Avx512Kernels, PagedAttentionOverLongPromptsMatchesTheAvx2Kernels) {
                     for (int32_t i = 0; i < new_tokens[s]; ++i) positions.push_back(seq_len[s] - new_tokens[s] + i);
                 const int32_t query_start[3] = {0, new_tokens[0], new_tokens[0] + new_tokens[1]};
                 const int32_t indptr[3] = {0, (150 + block - 1) / block, n_blocks};
-                olm::batch_view b;
-                b.n_tokens = query_start[2];
-                b.positions = positions.data();
-                b.n_seqs = 2;
-                b.query_start = query_start;
-                b.context_lens = seq_len;
-                b.block_indptr = indptr;
-                b.block_indices = indices.data();
+                const olm::batch_view b =
+                    olm::attention_batch(query_start[2], positions.data(), 2, query_start, seq_len, indptr, indices.data());
                 const std::vector<float> q = random_floats(size_t(b.n_tokens * n_heads * hd), 73);
                 std::vector<float> got(q.size(), NAN), want(q.size(), NAN);
                 olm::paged_attention_avx512(pool, b, q.data(), kc.data(), vc.data(), got.data(), n_heads, n_kv, hd, block, kv_type);

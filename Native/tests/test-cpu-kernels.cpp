@@ -237,14 +237,8 @@ TEST(AttentionDecodeSplitTest, LongContextMatchesUnsplit) {
         std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
         for (int32_t i = 0; i < n_blocks; ++i) blocks[size_t(i)] = (i * 7) % n_blocks;  // scattered
         const int32_t position = n_keys - 1, query_start[2] = {0, 1}, context_len = n_keys, indptr[2] = {0, n_blocks};
-        olm::batch_view b;
-        b.n_tokens = 1;
-        b.positions = &position;
-        b.n_seqs = 1;
-        b.query_start = query_start;
-        b.context_lens = &context_len;
-        b.block_indptr = indptr;
-        b.block_indices = blocks.data();
+        const olm::batch_view b =
+            olm::attention_batch(1, &position, 1, query_start, &context_len, indptr, blocks.data());
         const auto q = random_floats(size_t(n_heads * hd), 62);
         olm::thread_pool pool(4);
         std::vector<float> want(q.size()), got(q.size());
