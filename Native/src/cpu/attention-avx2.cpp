@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aligned-vector.h"
+#include "attention-tasks.h"
 #include "avx2-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -282,41 +283,16 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
                                           kv_type, inline_below, split_min_keys)) {
         return;
     }
-    struct task { int32_t seq, kv_head, q0, q1; };
-    std::vector<task> tasks;
-    int64_t work = 0;
-    for (int32_t s = 0; s < batch.n_seqs; ++s) {
-        for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) work += int64_t(batch.positions[t] + 1) * n_heads;
-        for (int32_t h = 0; h < n_kv_heads; ++h)
-            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += kQueryChunk)
-                tasks.push_back({s, h, t, std::min(t + kQueryChunk, batch.query_start[s + 1])});
-    }
-    const int32_t group = n_heads / n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const int64_t token_stride = int64_t(n_kv_heads) * head_dim;
-
-    const auto run = [&](int64_t i) {
-        const task& tk = tasks[static_cast<size_t>(i)];
-        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
+    for_each_attention_task(pool, batch, q, out, n_heads, n_kv_heads, head_dim, kQueryChunk, inline_below, [&](const attention_task& tk) {
         thread_local scratch sc;
-        const float* q_heads[kQueryChunk * kMaxGroup];
-        float* out_heads[kQueryChunk * kMaxGroup];
-        int32_t n_keys[kQueryChunk * kMaxGroup];
-        int32_t n_qh = 0;
-        for (int32_t t = tk.q0; t < tk.q1; ++t) {
-            for (int32_t g = 0; g < group; ++g, ++n_qh) {
-                const int64_t row = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
-                q_heads[n_qh] = q + row;
-                out_heads[n_qh] = out + row;
-                n_keys[n_qh] = batch.positions[t] + 1;
-            }
-        }
         const auto with_head_dim = [&](const auto* k, const auto* v) {
             using E = std::remove_const_t<std::remove_pointer_t<decltype(k)>>;
             if (head_dim == 64) {
-                attend<64, E>(q_heads, n_keys, n_qh, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, out_heads, sc);
+                attend<64, E>(tk.q, tk.n_keys, tk.n_heads, {k, v, tk.blocks, block_size, token_stride, tk.kv_head}, scale, tk.out, sc);
             } else {
-                attend<128, E>(q_heads, n_keys, n_qh, {k, v, blocks, block_size, token_stride, tk.kv_head}, scale, out_heads, sc);
+                attend<128, E>(tk.q, tk.n_keys, tk.n_heads, {k, v, tk.blocks, block_size, token_stride, tk.kv_head}, scale, tk.out, sc);
             }
         };
         if (kv_type == dtype::bf16) {
@@ -324,13 +300,7 @@ void paged_attention_avx2(thread_pool& pool, const batch_view& batch, const floa
         } else {
             with_head_dim(static_cast<const float*>(k_cache), static_cast<const float*>(v_cache));
         }
-    };
-    // Below the limit a dispatch costs more than it saves (a small model's single decode token).
-    if (work < inline_below) {
-        for (int64_t i = 0; i < static_cast<int64_t>(tasks.size()); ++i) run(i);
-        return;
-    }
-    pool.parallel_for(static_cast<int64_t>(tasks.size()), run);
+    });
 }
 
 }  // namespace olm

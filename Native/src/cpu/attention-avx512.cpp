@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "aligned-vector.h"
+#include "attention-tasks.h"
 #include "avx512-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -208,43 +209,19 @@ void attend(const float* const* q_lanes, const int32_t* n_keys, int32_t n_lanes,
 template <dtype T>
 void run_tasks(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache, const void* v_cache, float* out,
                int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t block_size) {
-    const int32_t group = n_heads / n_kv_heads;
-    const int32_t chunk = kLanes / group;  // queries per task
-    struct task { int32_t seq, kv_head, q0, q1; };
-    std::vector<task> tasks;
-    int64_t work = 0;
-    for (int32_t s = 0; s < batch.n_seqs; ++s) {
-        for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) work += int64_t(batch.positions[t] + 1) * n_heads;
-        for (int32_t h = 0; h < n_kv_heads; ++h)
-            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += chunk)
-                tasks.push_back({s, h, t, std::min(t + chunk, batch.query_start[s + 1])});
-    }
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const auto* kc = static_cast<const uint8_t*>(k_cache);
     const auto* vc = static_cast<const uint8_t*>(v_cache);
-
-    const auto run = [&](int64_t i) {
-        const task& tk = tasks[static_cast<size_t>(i)];
-        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
+    const int32_t chunk = kLanes / (n_heads / n_kv_heads);  // queries per task
+    for_each_attention_task(pool, batch, q, out, n_heads, n_kv_heads, head_dim, chunk, kAttentionInlineBelow, [&](const attention_task& tk) {
         thread_local scratch sc;
-        const float* q_lanes[kLanes];
-        float* out_lanes[kLanes];
-        alignas(64) int32_t n_keys[kLanes] = {};
-        int32_t n_lanes = 0;
-        for (int32_t t = tk.q0; t < tk.q1; ++t)
-            for (int32_t g = 0; g < group; ++g, ++n_lanes) {
-                const int64_t row = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
-                q_lanes[n_lanes] = q + row;
-                out_lanes[n_lanes] = out + row;
-                n_keys[n_lanes] = batch.positions[t] + 1;
-            }
         const auto with = [&](auto hd_const) {
             constexpr int HD = decltype(hd_const)::value;
-            const head_rows<T, HD> k{kc, blocks, block_size, n_kv_heads, tk.kv_head}, v{vc, blocks, block_size, n_kv_heads, tk.kv_head};
-            if (n_lanes > 16) {
-                attend<T, HD, 2>(q_lanes, n_keys, n_lanes, k, v, scale, out_lanes, sc);
+            const head_rows<T, HD> k{kc, tk.blocks, block_size, n_kv_heads, tk.kv_head}, v{vc, tk.blocks, block_size, n_kv_heads, tk.kv_head};
+            if (tk.n_heads > 16) {
+                attend<T, HD, 2>(tk.q, tk.n_keys, tk.n_heads, k, v, scale, tk.out, sc);
             } else {
-                attend<T, HD, 1>(q_lanes, n_keys, n_lanes, k, v, scale, out_lanes, sc);
+                attend<T, HD, 1>(tk.q, tk.n_keys, tk.n_heads, k, v, scale, tk.out, sc);
             }
         };
         if (head_dim == 64) {
@@ -252,13 +229,7 @@ void run_tasks(thread_pool& pool, const batch_view& batch, const float* q, const
         } else {
             with(std::integral_constant<int, 128>{});
         }
-    };
-    // Below about 16K query·key products a dispatch costs more than it saves (attention-avx2.cpp).
-    if (work < 16384) {
-        for (int64_t i = 0; i < static_cast<int64_t>(tasks.size()); ++i) run(i);
-        return;
-    }
-    pool.parallel_for(static_cast<int64_t>(tasks.size()), run);
+    });
 }
 
 }  // namespace

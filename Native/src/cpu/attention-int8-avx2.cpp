@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aligned-vector.h"
+#include "attention-tasks.h"
 #include "avx2-math.h"
 #include "batch.h"
 #include "ops.h"
@@ -122,48 +123,17 @@ bool paged_attention_int8_avx2_supports(int32_t n_heads, int32_t n_kv_heads, int
 void paged_attention_int8_avx2(thread_pool& pool, const batch_view& batch, const float* q, const void* k_cache,
                                const void* v_cache, float* out, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
                                int32_t block_size) {
-    struct task { int32_t seq, kv_head, q0, q1; };
-    std::vector<task> tasks;
-    int64_t work = 0;
-    for (int32_t s = 0; s < batch.n_seqs; ++s) {
-        for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; ++t) work += int64_t(batch.positions[t] + 1) * n_heads;
-        for (int32_t h = 0; h < n_kv_heads; ++h)
-            for (int32_t t = batch.query_start[s]; t < batch.query_start[s + 1]; t += kQueryChunk)
-                tasks.push_back({s, h, t, std::min(t + kQueryChunk, batch.query_start[s + 1])});
-    }
-    const int32_t group = n_heads / n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const auto* kc = static_cast<const uint8_t*>(k_cache);
     const auto* vc = static_cast<const uint8_t*>(v_cache);
-
-    const auto run = [&](int64_t i) {
-        const task& tk = tasks[static_cast<size_t>(i)];
-        const int32_t* blocks = batch.block_indices + batch.block_indptr[tk.seq];
+    for_each_attention_task(pool, batch, q, out, n_heads, n_kv_heads, head_dim, kQueryChunk, kAttentionInlineBelow, [&](const attention_task& tk) {
         thread_local scratch sc;
-        const float* q_heads[kQueryChunk * kMaxGroup];
-        float* out_heads[kQueryChunk * kMaxGroup];
-        int32_t n_keys[kQueryChunk * kMaxGroup];
-        int32_t n_qh = 0;
-        for (int32_t t = tk.q0; t < tk.q1; ++t) {
-            for (int32_t g = 0; g < group; ++g, ++n_qh) {
-                const int64_t r = (int64_t(t) * n_heads + tk.kv_head * group + g) * head_dim;
-                q_heads[n_qh] = q + r;
-                out_heads[n_qh] = out + r;
-                n_keys[n_qh] = batch.positions[t] + 1;
-            }
-        }
         if (head_dim == 64) {
-            attend<64>(q_heads, n_keys, n_qh, kc, vc, blocks, block_size, n_kv_heads, tk.kv_head, scale, out_heads, sc);
+            attend<64>(tk.q, tk.n_keys, tk.n_heads, kc, vc, tk.blocks, block_size, n_kv_heads, tk.kv_head, scale, tk.out, sc);
         } else {
-            attend<128>(q_heads, n_keys, n_qh, kc, vc, blocks, block_size, n_kv_heads, tk.kv_head, scale, out_heads, sc);
+            attend<128>(tk.q, tk.n_keys, tk.n_heads, kc, vc, tk.blocks, block_size, n_kv_heads, tk.kv_head, scale, tk.out, sc);
         }
-    };
-    // Below about 16K query·key products a dispatch costs more than it saves (attention-avx2.cpp).
-    if (work < 16384) {
-        for (int64_t i = 0; i < static_cast<int64_t>(tasks.size()); ++i) run(i);
-        return;
-    }
-    pool.parallel_for(static_cast<int64_t>(tasks.size()), run);
+    });
 }
 
 }  // namespace olm
