@@ -101,6 +101,10 @@ internal sealed class OurEngineRunner : IPeerEngine
             return count;
         }).ToArray();
         Task.WaitAll(runs);
+        if (tokens == 0)
+        {
+            throw new InvalidOperationException($"no decode step ran all {n} sequences together in {steps} steps: give more steps");
+        }
         return (seconds, tokens);
     }
 

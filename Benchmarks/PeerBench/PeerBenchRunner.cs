@@ -28,10 +28,11 @@ internal interface IPeerEngine : IDisposable
     (double Seconds, long Tokens) BatchedDecode(int[][] prompts, int steps);
 }
 
-/// <summary>llama.cpp and our engine on the same GGUF file and thread count, one after the other:
-/// prefill, decode, batched decode, teacher-forced logits; then the accuracy figures that need only
-/// llama.cpp (its spread against itself, the reference file). Each engine's model is loaded only
-/// for its own measurements, so the two never compete for memory bandwidth or cache.</summary>
+/// <summary>llama.cpp and our engine on the same GGUF file and thread count: teacher-forced logits,
+/// then prefill, decode and batched decode with the two engines' runs alternating (ours, theirs,
+/// ours, …), so that a shared machine's slow and fast spells fall on both alike; then the accuracy
+/// figures that need only llama.cpp (its spread against itself, the reference file). Both models
+/// stay loaded, but only one engine runs at a time, so they never compete for bandwidth.</summary>
 internal static class PeerBenchRunner
 {
     /// <summary>One engine's figures on the model.</summary>
@@ -51,37 +52,35 @@ internal static class PeerBenchRunner
         var build = LlamaCppLibrary.Load();
         progress($"llama.cpp {build.Variant} build {build.GgmlCommit}: {build.SystemInfo}");
 
-        ModelFigures model;
-        int vocab;
-        Figures ours, theirs;
-        using (var engine = new OurEngineRunner(options.ModelPath, options.Threads, options.OursKvCache))
-        {
-            var d = engine.Description;
-            vocab = d.VocabSize;
-            model = new ModelFigures(Path.GetFileName(options.ModelPath), "", d.WeightDtype, d.VocabSize, d.LayerCount, d.HiddenSize, d.WeightBytes,
-                OrleansLlm.Native.KvCacheTypes.Name(options.OursKvCache), d.KvBytesPerToken);
-            ours = Measure("ours", engine, options, MakeInputs(options, vocab, batchSizes), progress);
-        }
+        using var engine = new OurEngineRunner(options.ModelPath, options.Threads, options.OursKvCache);
+        var d = engine.Description;
+        var vocab = d.VocabSize;
+        var model = new ModelFigures(Path.GetFileName(options.ModelPath), "", d.WeightDtype, d.VocabSize, d.LayerCount, d.HiddenSize,
+            d.WeightBytes, OrleansLlm.Native.KvCacheTypes.Name(options.OursKvCache), d.KvBytesPerToken);
+        var inputs = MakeInputs(options, vocab, batchSizes);
+        progress($"ours: teacher-forced logits over {options.LogitsPositions} positions");
+        var oursLogits = engine.TeacherForcedLogits(inputs.LogitsTokens);
+        using var llama = new LlamaCppRunner(options.ModelPath, options.Threads);
+        CheckSameModel(llama, vocab, options.ModelPath);
+        model = model with { Architecture = llama.Architecture };
+        progress($"llama.cpp: teacher-forced logits over {options.LogitsPositions} positions");
+        var theirLogits = llama.TeacherForcedLogits(inputs.LogitsTokens);
+        var (ours, theirs) = options.SkipSpeed
+            ? (new Figures(oursLogits, null, null, []), new Figures(theirLogits, null, null, []))
+            : MeasureAlternating((engine, oursLogits), (llama, theirLogits), options, inputs, progress);
         var equivalents = new List<(string Variant, float[] Logits)>();
-        using (var llama = new LlamaCppRunner(options.ModelPath, options.Threads))
+        foreach (var variant in LlamaCppContextSettings.EquivalentVariants)
         {
-            CheckSameModel(llama, vocab, options.ModelPath);
-            model = model with { Architecture = llama.Architecture };
-            var inputs = MakeInputs(options, vocab, batchSizes);
-            theirs = Measure("llama.cpp", llama, options, inputs, progress);
-            foreach (var variant in LlamaCppContextSettings.EquivalentVariants)
-            {
-                progress($"llama.cpp ({variant.Name}): teacher-forced logits");
-                equivalents.Add((variant.Name, llama.TeacherForcedLogits(inputs.LogitsTokens, variant)));
-            }
+            progress($"llama.cpp ({variant.Name}): teacher-forced logits");
+            equivalents.Add((variant.Name, llama.TeacherForcedLogits(inputs.LogitsTokens, variant)));
         }
         ReferenceAgreement? reference = null;
         if (options.ReferencePath is { } referencePath)
         {
-            using var llama = new LlamaCppRunner(referencePath, options.Threads);
-            CheckSameModel(llama, vocab, referencePath);
+            using var referenceLlama = new LlamaCppRunner(referencePath, options.Threads);
+            CheckSameModel(referenceLlama, vocab, referencePath);
             progress($"reference: llama.cpp on {Path.GetFileName(referencePath)} ({LlamaCppContextSettings.Exact.Name})");
-            var logits = llama.TeacherForcedLogits(MakeInputs(options, vocab, batchSizes).LogitsTokens, LlamaCppContextSettings.Exact);
+            var logits = referenceLlama.TeacherForcedLogits(inputs.LogitsTokens, LlamaCppContextSettings.Exact);
             reference = new ReferenceAgreement(Path.GetFileName(referencePath), $"llama.cpp, {LlamaCppContextSettings.Exact.Name}",
                 LogitsAgreement.Compare(ours.Logits, logits, vocab), LogitsAgreement.Compare(theirs.Logits, logits, vocab));
         }
@@ -96,25 +95,45 @@ internal static class PeerBenchRunner
             reference);
     }
 
-    private static Figures Measure(string name, IPeerEngine engine, PeerBenchOptions options, Inputs inputs, Action<string> progress)
+    /// <summary>Both engines' speed figures, their runs alternating and each round's first engine
+    /// swapped: prefill best of options.Runs each, decode best of options.Runs each, then each batch
+    /// size once per engine.</summary>
+    private static (Figures Ours, Figures Theirs) MeasureAlternating((IPeerEngine Engine, float[] Logits) ours,
+        (IPeerEngine Engine, float[] Logits) theirs, PeerBenchOptions options, Inputs inputs, Action<string> progress)
     {
-        progress($"{name}: teacher-forced logits over {options.LogitsPositions} positions");
-        var logits = engine.TeacherForcedLogits(inputs.LogitsTokens);
-        if (options.SkipSpeed)
+        var sides = new[] { (Name: "ours", ours.Engine), (Name: "llama.cpp", theirs.Engine) };
+        var prefill = new[] { double.MaxValue, double.MaxValue };
+        var decode = new[] { double.MaxValue, double.MaxValue };
+        for (var run = 1; run <= options.Runs; run++)
         {
-            return new Figures(logits, null, null, []);
+            foreach (var e in Order(run))
+            {
+                progress($"{sides[e].Name}: prefill of {options.PrefillTokens} tokens (run {run} of {options.Runs})");
+                prefill[e] = Math.Min(prefill[e], sides[e].Engine.PrefillSeconds(inputs.Prompt, 1));
+            }
         }
-        progress($"{name}: prefill of {options.PrefillTokens} tokens (best of {options.Runs})");
-        var prefill = engine.PrefillSeconds(inputs.Prompt, options.Runs);
-        progress($"{name}: decode of {options.DecodeTokens} tokens (best of {options.Runs})");
-        var decode = engine.DecodeSeconds(inputs.Prompt, options.DecodeTokens, options.Runs);
-        var batched = inputs.BatchPrompts.Select(prompts =>
+        for (var run = 1; run <= options.Runs; run++)
         {
-            progress($"{name}: batched decode of {prompts.Length} sequences");
-            return engine.BatchedDecode(prompts, options.BatchDecodeSteps);
-        }).ToArray();
-        return new Figures(logits, prefill, decode, batched);
+            foreach (var e in Order(run))
+            {
+                progress($"{sides[e].Name}: decode of {options.DecodeTokens} tokens (run {run} of {options.Runs})");
+                decode[e] = Math.Min(decode[e], sides[e].Engine.DecodeSeconds(inputs.Prompt, options.DecodeTokens, 1));
+            }
+        }
+        var batched = new[] { new (double Seconds, long Tokens)[inputs.BatchPrompts.Length], new (double Seconds, long Tokens)[inputs.BatchPrompts.Length] };
+        for (var b = 0; b < inputs.BatchPrompts.Length; b++)
+        {
+            foreach (var e in Order(b + 1))
+            {
+                progress($"{sides[e].Name}: batched decode of {inputs.BatchPrompts[b].Length} sequences");
+                batched[e][b] = sides[e].Engine.BatchedDecode(inputs.BatchPrompts[b], options.BatchDecodeSteps);
+            }
+        }
+        return (new Figures(ours.Logits, prefill[0], decode[0], batched[0]), new Figures(theirs.Logits, prefill[1], decode[1], batched[1]));
     }
+
+    /// <summary>Which engine goes first in run <paramref name="run"/> (1-based): ours in odd runs, llama.cpp in even ones.</summary>
+    private static int[] Order(int run) => run % 2 == 1 ? [0, 1] : [1, 0];
 
     private static Comparison? Speed(int tokens, double? oursSeconds, double? theirSeconds) =>
         oursSeconds is { } o && theirSeconds is { } t ? Comparison.Of(tokens / o, tokens / t) : null;

@@ -83,6 +83,7 @@ BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{1}, {8192}, {2048}, {3, 4}, {2}})  // decode over the packed layout
     ->ArgsProduct({{2, 4, 8, 16, 64, 256, 512}, {8192}, {2048}, {3, 4, 7, 8}, {0, 1, 2}})
     ->Args({64, 8192, 2048, 2, 0})
+    ->ArgsProduct({{512}, {2048}, {2048, 8192}, {3, 4}, {2}})  // a prompt through llama3-1b's q / o and down shapes
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy

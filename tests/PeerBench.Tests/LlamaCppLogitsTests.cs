@@ -112,6 +112,26 @@ public sealed class LlamaCppLogitsTests(TinyGgufModels models) : IClassFixture<T
         Assert.True(int8.Reference.Ours.KlMean > rounded.Reference.Ours.KlMean, $"{int8.Reference.Ours} vs {rounded.Reference.Ours}");
     }
 
+    /// <summary>The speed figures: the two engines' runs alternate, each round's first engine
+    /// swapped, and every figure is a positive rate. (No batched decode: on the tiny model one
+    /// sequence can finish before the next one arrives, so no step would batch them all.)</summary>
+    [LlamaCppFact]
+    public void Speed_runs_alternate_between_the_engines_and_give_positive_rates()
+    {
+        var gguf = models.Get("llama", "bf16");
+        var log = new List<string>();
+        var result = PeerBenchRunner.Run(new PeerBenchOptions(gguf, Threads: 2, PrefillTokens: 16, DecodeTokens: 4, Runs: 3, BatchSizes: [],
+            LogitsPositions: 8), log.Add);
+        string[] Firsts(string what) => log.Where(l => l.Contains(what)).Select(l => l[..l.IndexOf(':')]).ToArray();
+        Assert.Equal(["ours", "llama.cpp", "llama.cpp", "ours", "ours", "llama.cpp"], Firsts(": prefill of"));
+        Assert.Equal(["ours", "llama.cpp", "llama.cpp", "ours", "ours", "llama.cpp"], Firsts(": decode of"));
+        foreach (var c in new[] { result.Prefill!, result.Decode! })
+        {
+            Assert.True(c.OursTokensPerS > 0 && c.LlamaCppTokensPerS > 0 && double.IsFinite(c.Ratio), $"{c}");
+        }
+        Assert.Null(result.BatchedDecode);
+    }
+
     [LlamaCppFact]
     public void The_loaded_build_names_its_variant_and_features()
     {
