@@ -71,12 +71,9 @@ inline int64_t resident_bytes() {
 template <typename Keep>
 std::vector<std::pair<olm::matrix*, const void*>> packed_matrices(olm::model& m, Keep keep) {
     std::vector<std::pair<olm::matrix*, const void*>> out;
-    auto add = [&](olm::matrix& w) {
+    olm::for_each_projection(m, [&](olm::matrix& w) {
         if (w.packed != nullptr && keep(w)) out.emplace_back(&w, w.packed);
-    };
-    add(m.lm_head);
-    for (auto& l : m.layers)
-        for (olm::matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) add(*w);
+    });
     return out;
 }
 

@@ -35,13 +35,9 @@ std::unique_ptr<thread_pool> own_pool_for(const model& m, const engine_params& p
 
 // Whether any matrix of `m` is stored quantized (a quantized GGUF, or weights quantized at load).
 bool has_quantized_matrices(const model& m) {
-    if (dtype_is_quantized(m.lm_head.type)) return true;
-    for (const auto& l : m.layers) {
-        for (const matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) {
-            if (dtype_is_quantized(w->type)) return true;
-        }
-    }
-    return false;
+    bool any = false;
+    for_each_projection(m, [&](const matrix& w) { any |= dtype_is_quantized(w.type); });
+    return any;
 }
 
 std::unique_ptr<forward_backend> backend_for(const model& m, const engine_params& p, thread_pool* own_pool) {

@@ -287,10 +287,7 @@ void pack_weights_for_gemm(model& m) {
         w.packed = aligned;
         done.emplace(w.data, aligned);
     };
-    pack(m.lm_head);
-    for (auto& l : m.layers) {
-        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) pack(*w);
-    }
+    for_each_projection(m, pack);
     const char* keep = std::getenv("ORLEANSLLM_KEEP_PACKED_SOURCES");
     if (keep != nullptr && std::strcmp(keep, "1") == 0) return;
     std::set<const void*> released;
@@ -299,10 +296,7 @@ void pack_weights_for_gemm(model& m) {
         if (released.insert(w.data).second) m.released_weight_bytes += release_weight_pages(w.data, w.bytes());
         w.data = nullptr;
     };
-    release(m.lm_head);
-    for (auto& l : m.layers) {
-        for (matrix* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) release(*w);
-    }
+    for_each_projection(m, release);
 }
 
 }  // namespace
@@ -325,10 +319,8 @@ std::unique_ptr<model> load_model(const std::string& path, int32_t n_threads, we
 }
 
 int64_t model::weight_bytes_per_token() const {
-    int64_t total = lm_head.bytes();
-    for (const auto& l : layers) {
-        total += l.q.bytes() + l.k.bytes() + l.v.bytes() + l.o.bytes() + l.gate.bytes() + l.up.bytes() + l.down.bytes();
-    }
+    int64_t total = 0;
+    for_each_projection(*this, [&](const matrix& w) { total += w.bytes(); });
     return total;
 }
 

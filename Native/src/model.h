@@ -60,6 +60,16 @@ struct model {
     int64_t kv_bytes_per_token() const { return kv_bytes_per_token(kv_type()); }
 };
 
+// Calls fn(matrix&) (const matrix& for a const model) for every matrix that multiplies
+// activations: the LM head, then each layer's q, k, v, o, gate, up and down (not the embedding,
+// which is only looked up). A tied LM head is visited as the LM head.
+template <typename Model, typename Fn>
+void for_each_projection(Model& m, Fn&& fn) {
+    fn(m.lm_head);
+    for (auto& l : m.layers)
+        for (auto* w : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) fn(*w);
+}
+
 // RoPE inverse frequencies [head_dim / 2]: inv_freq[i] = theta^(-2i/d), with the llama3 rule
 // that stretches low frequencies when the config asks for it.
 std::vector<float> rope_frequencies(const model_config& c);
