@@ -102,24 +102,22 @@ internal static class PeerBenchRunner
         (IPeerEngine Engine, float[] Logits) theirs, PeerBenchOptions options, Inputs inputs, Action<string> progress)
     {
         var sides = new[] { (Name: "ours", ours.Engine), (Name: "llama.cpp", theirs.Engine) };
-        var prefill = new[] { double.MaxValue, double.MaxValue };
-        var decode = new[] { double.MaxValue, double.MaxValue };
-        for (var run = 1; run <= options.Runs; run++)
+        // The fastest of options.Runs runs per engine, the engines taking turns.
+        double[] Best(string what, Func<IPeerEngine, double> seconds)
         {
-            foreach (var e in Order(run))
+            var best = new[] { double.MaxValue, double.MaxValue };
+            for (var run = 1; run <= options.Runs; run++)
             {
-                progress($"{sides[e].Name}: prefill of {options.PrefillTokens} tokens (run {run} of {options.Runs})");
-                prefill[e] = Math.Min(prefill[e], sides[e].Engine.PrefillSeconds(inputs.Prompt, 1));
+                foreach (var e in Order(run))
+                {
+                    progress($"{sides[e].Name}: {what} (run {run} of {options.Runs})");
+                    best[e] = Math.Min(best[e], seconds(sides[e].Engine));
+                }
             }
+            return best;
         }
-        for (var run = 1; run <= options.Runs; run++)
-        {
-            foreach (var e in Order(run))
-            {
-                progress($"{sides[e].Name}: decode of {options.DecodeTokens} tokens (run {run} of {options.Runs})");
-                decode[e] = Math.Min(decode[e], sides[e].Engine.DecodeSeconds(inputs.Prompt, options.DecodeTokens, 1));
-            }
-        }
+        var prefill = Best($"prefill of {options.PrefillTokens} tokens", engine => engine.PrefillSeconds(inputs.Prompt, 1));
+        var decode = Best($"decode of {options.DecodeTokens} tokens", engine => engine.DecodeSeconds(inputs.Prompt, options.DecodeTokens, 1));
         var batched = new[] { new (double Seconds, long Tokens)[inputs.BatchPrompts.Length], new (double Seconds, long Tokens)[inputs.BatchPrompts.Length] };
         for (var b = 0; b < inputs.BatchPrompts.Length; b++)
         {
