@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/gemm-q8.h"
+#include "cpu/k-decode.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 #include "forward.h"
@@ -89,8 +90,8 @@ BENCHMARK(BM_MatmulQuant)
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
 // machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0, 5 Q5_0, 7 Q4_K,
 // 8 Q6_K), avx512 (0 AVX2, 1 AVX-512 VNNI row kernels, 2 Q8_0 / Q4_0 over the GEMM's packed layout,
-// as matmul() runs them on VNNI CPUs). The activation quantization is part of the timed work, as in
-// matmul().
+// Q4_K / Q6_K over their decode layout (cpu/k-decode.h), as matmul() runs them on VNNI CPUs). The
+// activation quantization is part of the timed work, as in matmul().
 void BM_DecodeKernel(benchmark::State& state) {
     const int64_t rows = state.range(0), cols = state.range(1);
     const auto type = static_cast<olm::dtype>(state.range(2));
@@ -107,10 +108,11 @@ void BM_DecodeKernel(benchmark::State& state) {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
     olm::matrix w{type, data.data(), rows, cols};
-    olm::huge_page_buffer packed(packed_layout ? size_t(olm::gemm_q8_packed_bytes(w)) : 0);
+    const bool k_type = olm::dtype_has_k_decode_kernel(type);
+    olm::huge_page_buffer packed(!packed_layout ? 0 : k_type ? size_t(olm::k_decode_packed_bytes(w)) : size_t(olm::gemm_q8_packed_bytes(w)));
     if (packed_layout) {
-        olm::gemm_q8_pack_groups(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, packed.data());
-        w.packed = packed.data();
+        (k_type ? olm::k_decode_pack_groups : olm::gemm_q8_pack_groups)(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, packed.data());
+        (k_type ? w.decode_packed : w.packed) = packed.data();
     }
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
     for (auto& v : x) v = normal(rng) * 50;
@@ -128,7 +130,11 @@ void BM_DecodeKernel(benchmark::State& state) {
             olm::matmul_rows_bf16_pairs_avx2(xp.data(), x.data(), 1, w, 0, rows, y.data());
         } else if (olm::dtype_has_k_decode_kernel(type)) {
             const olm::q8k_activations xq = olm::quantize_activations_q8k(x.data(), cols, q8k.data());
-            (avx512 ? olm::matmul_rows_k_avx512_vnni : olm::matmul_rows_k_avx2)(xq, w, 0, rows, y.data());
+            if (packed_layout) {
+                olm::k_decode_rows_avx512_vnni(xq, w, 0, rows, y.data());
+            } else {
+                (avx512 ? olm::matmul_rows_k_avx512_vnni : olm::matmul_rows_k_avx2)(xq, w, 0, rows, y.data());
+            }
         } else {
             const olm::q8_activations xq = olm::quantize_activations(x.data(), 1, cols, k, aligned, 0, 1);
             if (packed_layout) {
@@ -143,7 +149,7 @@ void BM_DecodeKernel(benchmark::State& state) {
     state.counters["Gweights_per_s"] = benchmark::Counter(double(rows * cols) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4, 5, 7, 8}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
-BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {3, 4}, {2}})->ArgNames({"rows", "cols", "type", "avx512"});
+BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {3, 4, 7, 8}, {2}})->ArgNames({"rows", "cols", "type", "avx512"});
 // BF16 rows of 16 KiB (llama3-1b's down projection): the decode kernel streams them four at a time.
 BENCHMARK(BM_DecodeKernel)->Args({16384, 8192, 2, 1})->ArgNames({"rows", "cols", "type", "avx512"});
 

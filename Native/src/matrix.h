@@ -18,6 +18,9 @@ struct matrix {
     // Q8_0 / Q4_0 / Q4_K / Q6_K on AVX-512 VNNI CPUs, owned by the model. A Q8_0 / Q4_0 matrix
     // with a packed copy may have data null: its original blocks were released.
     const void* packed = nullptr;
+    // Q4_K / Q6_K: the same weights repacked for their one-token kernel (cpu/k-decode.h), or null;
+    // set at load on AVX-512 VNNI CPUs, owned by the model. With it, data may be null too.
+    const void* decode_packed = nullptr;
     int64_t row_bytes() const { return dtype_row_bytes(type, cols); }
     int64_t bytes() const { return rows * row_bytes(); }
 };

@@ -12,6 +12,7 @@
 
 #include "cpu/cpu-features.h"
 #include "cpu/gemm-q8.h"
+#include "cpu/k-decode.h"
 #include "huge-page-buffer.h"
 #include "quant.h"
 #include "status.h"
@@ -263,36 +264,43 @@ void quantize_weights(model& m, weight_scheme scheme) {
     }
 }
 
-// The int8 GEMM's copy of every Q8_0 / Q4_0 / Q4_K / Q6_K matrix that multiplies activations (not the
-// embedding, which is only looked up), on CPUs that run it (AVX-512 VNNI). Q8_0 and Q4_0 run on
-// the packed copy alone, decode included, so their original blocks are handed back to the system
-// and their data set to null (matmul then takes the GEMM whatever path is asked); the K types'
-// blocks stay for their decode kernels, and so does a matrix the embedding shares (a tied LM
-// head). ORLEANSLLM_KEEP_PACKED_SOURCES=1 keeps every original (bench-packed-decode compares the
-// two layouts). docs/QUANTIZATION.md, "Memory".
+// The int8 GEMM's copy of every Q8_0 / Q4_0 / Q4_K / Q6_K matrix that multiplies activations (not
+// the embedding, which is only looked up), and the K types' decode copy (cpu/k-decode.h), on CPUs
+// that run them (AVX-512 VNNI). Every such matrix then runs on its packed copies alone, so its
+// original blocks are handed back to the system and its data set to null (matmul then takes the
+// packed kernels whatever path is asked), except a matrix the embedding shares (a tied LM head).
+// ORLEANSLLM_KEEP_PACKED_SOURCES=1 keeps every original (bench-packed-decode compares the layouts).
+// docs/QUANTIZATION.md, "Memory".
 void pack_weights_for_gemm(model& m) {
     if (!cpu_has_avx512_vnni()) return;
-    std::map<const void*, const void*> done;  // by data: a matrix shared between two uses
+    // Page-aligned (huge pages from 2 MiB): the kernels' 64-byte loads never split a line. Row
+    // groups of 16 are independent: split across the pool.
+    auto pack_copy = [&](const matrix& w, int64_t bytes, auto pack_groups) {
+        void* aligned = m.owned_weights.emplace_back(static_cast<size_t>(bytes)).data();
+        const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
+        const int64_t parts = std::min<int64_t>(groups, int64_t(m.pool->size()) * 4);
+        m.pool->parallel_for(parts, [&](int64_t i) { pack_groups(w, groups * i / parts, groups * (i + 1) / parts, aligned); });
+        return static_cast<const void*>(aligned);
+    };
+    static_assert(kGemmGroupRows == kKDecodeGroupRows, "one row split for both copies");
+    std::map<const void*, matrix> done;  // by data: a matrix shared between two uses
     auto pack = [&](matrix& w) {
         if (!gemm_q8_packable(w)) return;
         if (auto it = done.find(w.data); it != done.end()) {
-            w.packed = it->second;
+            w.packed = it->second.packed;
+            w.decode_packed = it->second.decode_packed;
             return;
         }
-        // Page-aligned (huge pages from 2 MiB): the kernel's 64-byte loads never split a line.
-        void* aligned = m.owned_weights.emplace_back(static_cast<size_t>(gemm_q8_packed_bytes(w))).data();
-        const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
-        const int64_t parts = std::min<int64_t>(groups, int64_t(m.pool->size()) * 4);
-        m.pool->parallel_for(parts, [&](int64_t i) { gemm_q8_pack_groups(w, groups * i / parts, groups * (i + 1) / parts, aligned); });
-        w.packed = aligned;
-        done.emplace(w.data, aligned);
+        w.packed = pack_copy(w, gemm_q8_packed_bytes(w), gemm_q8_pack_groups);
+        if (k_decode_packable(w)) w.decode_packed = pack_copy(w, k_decode_packed_bytes(w), k_decode_pack_groups);
+        done.emplace(w.data, w);
     };
     for_each_projection(m, pack);
     const char* keep = std::getenv("ORLEANSLLM_KEEP_PACKED_SOURCES");
     if (keep != nullptr && std::strcmp(keep, "1") == 0) return;
     std::set<const void*> released;
     auto release = [&](matrix& w) {
-        if (w.packed == nullptr || (w.type != dtype::q8_0 && w.type != dtype::q4_0) || w.data == m.embed.data) return;
+        if (w.packed == nullptr || w.data == m.embed.data) return;
         if (released.insert(w.data).second) m.released_weight_bytes += release_weight_pages(w.data, w.bytes());
         w.data = nullptr;
     };

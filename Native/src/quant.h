@@ -95,6 +95,23 @@ inline void q4_k_scales(const uint8_t* s, uint64_t* sc, uint64_t* mn) {
     *mn = uint64_t(w[1] & 0x3F3F3F3Fu) | uint64_t(mn_hi) << 32;
 }
 
+// Element e (0..255) of a Q4_K block: its nibble q (0..15). Sub-blocks 2p and 2p + 1 share the 32
+// bytes of pair p: low nibbles the first, high nibbles the second.
+inline int q4_k_level(const block_q4_k& b, int e) {
+    const uint8_t byte = b.qs[32 * (e / 64) + e % 32];
+    return (e / 32) % 2 == 0 ? byte & 0xF : byte >> 4;
+}
+
+// Element e (0..255) of a Q6_K block: its 6-bit q (0..63; the value is d · scale · (q − 32)). Per
+// half of 128: quarter g = (e % 128) / 32 takes the low (g < 2) or high nibble of ql byte
+// 64 · half + 32 · (g % 2) + e % 32, and bits 2g, 2g + 1 of qh byte 32 · half + e % 32.
+inline int q6_k_level(const block_q6_k& b, int e) {
+    const int half = e / 128, g = (e % 128) / 32, l = e % 32;
+    const uint8_t low = b.ql[64 * half + l + 32 * (g % 2)];
+    const int nibble = g < 2 ? low & 0xF : low >> 4;
+    return nibble | ((b.qh[32 * half + l] >> (2 * g)) & 3) << 4;
+}
+
 // Quantizes `n` floats (whole blocks of `type`) into blocks of `type` (dtype_has_quantizer):
 // Q8_0: d = amax / 127, q = round-half-away(x · (1/d));
 // Q4_0: m = the element of largest magnitude (the first, on ties), d = m / −8,

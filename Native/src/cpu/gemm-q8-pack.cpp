@@ -29,22 +29,13 @@ void k_block_levels(dtype type, const uint8_t* row, int64_t b, int8_t q[32], flo
         q4_k_scale_min(blk.scales, static_cast<int>(sub), &sc, &m);
         scale[0] = fp16_to_fp32(blk.d) * float(sc);
         *min = fp16_to_fp32(blk.dmin) * float(m);
-        // sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles) share the 32 bytes of pair p
-        const uint8_t* qs = blk.qs + 32 * (sub / 2);
-        for (int i = 0; i < 32; ++i) q[i] = static_cast<int8_t>(sub % 2 == 0 ? qs[i] & 0xF : qs[i] >> 4);
+        for (int i = 0; i < 32; ++i) q[i] = static_cast<int8_t>(q4_k_level(blk, static_cast<int>(32 * sub) + i));
         return;
     }
     assert(type == dtype::q6_k);
     const auto& blk = reinterpret_cast<const block_q6_k*>(row)[b / 8];
     const float d = fp16_to_fp32(blk.d);
-    for (int i = 0; i < 32; ++i) {
-        // element e of the super-block: half e / 128; within it, quarter g = (e % 128) / 32, l = e % 32
-        const int64_t e = 32 * sub + i, half = e / 128, g = (e % 128) / 32, l = e % 32;
-        const uint8_t low = blk.ql[64 * half + l + 32 * (g % 2)];
-        const int nibble = g < 2 ? low & 0xF : low >> 4;
-        const int top = (blk.qh[32 * half + l] >> (2 * g)) & 3;
-        q[i] = static_cast<int8_t>((nibble | top << 4) - 32);
-    }
+    for (int i = 0; i < 32; ++i) q[i] = static_cast<int8_t>(q6_k_level(blk, static_cast<int>(32 * sub) + i) - 32);
     scale[0] = d * float(blk.scales[2 * sub]);
     scale[1] = d * float(blk.scales[2 * sub + 1]);
     *min = 0.0f;

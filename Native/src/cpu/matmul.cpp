@@ -8,6 +8,7 @@
 #include "aligned-vector.h"
 #include "cpu-features.h"
 #include "gemm-q8.h"
+#include "k-decode.h"
 #include "quant.h"
 #include "thread-pool.h"
 
@@ -156,7 +157,10 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     bool any_k = false;
     for (const auto& o : outs) any_k |= dtype_has_k_decode_kernel(o.w->type);
     const bool k_decode = any_k && n == 1;
-    auto k_kernel_serves = [&](dtype t) { return k_decode && dtype_has_k_decode_kernel(t); };
+    // (their packed decode copy where the original blocks were released)
+    auto k_kernel_serves = [&](const matrix& w) {
+        return k_decode && dtype_has_k_decode_kernel(w.type) && (w.data != nullptr || w.decode_packed != nullptr);
+    };
     // The GEMM serves the matrices packed for it (at load, on VNNI CPUs), one token (decode, its
     // own kernel) as well as batches; others of its types take the BF16 path where there is one
     // (batches), else the row kernels.
@@ -165,13 +169,13 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     // (the K types too, in batches: decode keeps their own kernels)
     // (a matrix whose original blocks were released has only the packed copy)
     const auto on_gemm = [&](const matrix& w) {
-        return w.packed != nullptr && (w.data == nullptr || (gemm && !k_kernel_serves(w.type)));
+        return w.packed != nullptr && !k_kernel_serves(w) && (w.data == nullptr || gemm);
     };
     bool any_bf16 = false, any_q8_kernel = false, any_dequantized = false, any_gemm = false;
     for (const auto& o : outs) {
         any_bf16 |= o.w->type == dtype::bf16;
         any_q8_kernel |= dtype_has_q8_kernel(o.w->type) && !on_gemm(*o.w);
-        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(o.w->type) && !on_gemm(*o.w);
+        any_dequantized |= dtype_is_quantized(o.w->type) && !dtype_has_q8_kernel(o.w->type) && !k_kernel_serves(*o.w) && !on_gemm(*o.w);
         any_gemm |= on_gemm(*o.w);
     }
     const bool bf16_dot = cpu_has_avx512_bf16();
@@ -208,8 +212,8 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
         if (on_gemm(w)) {
             xg->rows(w, t.r0, t.r1, t.out->y);
         } else if (dtype_is_quantized(w.type)) {
-            if (k_kernel_serves(w.type)) {
-                k_kernel(xk, w, t.r0, t.r1, t.out->y);
+            if (k_kernel_serves(w)) {
+                (w.decode_packed != nullptr ? k_decode_rows_avx512_vnni : k_kernel)(xk, w, t.r0, t.r1, t.out->y);
             } else if (dtype_has_q8_kernel(w.type) && !quant_via_bf16) {
                 xq->rows(w, t.r0, t.r1, t.out->y);
             } else if (bf16_dot) {

@@ -1,0 +1,196 @@
+// Decode over the K types' packed layout (k-decode.h): 16 rows per register, the token's 4
+// activation bytes of one k-quad broadcast, so each vpdpbusd does 64 multiply-adds that need no
+// reduction across lanes. Per 32-element sub-block the int32 sums are multiplied by the rows'
+// integer sub-block scales (vpmulld) and summed over the super-block in int32; one convert and
+// FMA per super-block apply d · d_x. Q4_K's mins meet the activations' sums per 32 through
+// vpdpwssd; Q6_K's − 32 starts each sub-block's sum at −32 · (its activations' sum).
+//
+// Against the row kernels (matmul-quant-k-avx512.cpp), per 16 rows × 256 weights: no packing to
+// int16, no permutes, no scale unpacking, no reduction; and, as the Q8_0 / Q4_0 decode does, 4 row
+// groups from 4 quarters of the task's range are read side by side (4 address streams), sharing
+// each activation broadcast.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <type_traits>
+
+#include "k-decode.h"
+#include "quant.h"
+
+namespace olm {
+
+namespace {
+
+using namespace k_layout;
+
+inline __m512i broadcast_word(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// S groups side by side (w[k]: group k's first super-block), all x.blocks super-blocks: acc[k]
+// gets the 16 rows' dot products.
+template <int S>
+void q4_k_groups(const q8k_activations& x, const uint8_t* const (&w)[S], __m512 (&acc)[S]) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int64_t b = 0; b < x.blocks; ++b) {
+        const int8_t* xq = x.qs + b * kSuperBlock;
+        const uint8_t* p[S];
+        for (int k = 0; k < S; ++k) p[k] = w[k] + b * kQ4kBytes;
+        __m512i sum[S], mins[S];
+        for (int k = 0; k < S; ++k) sum[k] = mins[k] = _mm512_setzero_si512();
+        for (int js = 0; js < 8; ++js) {
+            __m512i lo[S], hi[S];
+            for (int k = 0; k < S; ++k) lo[k] = hi[k] = _mm512_setzero_si512();
+            for (int v = 0; v < 4; ++v) {
+                const __m512i a_lo = broadcast_word(xq + 32 * js + 4 * v), a_hi = broadcast_word(xq + 32 * js + 16 + 4 * v);
+                for (int k = 0; k < S; ++k) {
+                    const __m512i q = _mm512_load_si512(p[k] + 256 * js + 64 * v);
+                    lo[k] = _mm512_dpbusd_epi32(lo[k], _mm512_and_si512(q, low), a_lo);
+                    // the high nibbles stay in place (16 · q): their sum is shifted back once
+                    hi[k] = _mm512_dpbusd_epi32(hi[k], _mm512_andnot_si512(low, q), a_hi);
+                }
+            }
+            for (int k = 0; k < S; ++k) {
+                const __m512i s = _mm512_add_epi32(lo[k], _mm512_srai_epi32(hi[k], 4));
+                const __m512i sc = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(p[k] + kQ4kScales + 16 * js)));
+                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(s, sc));
+            }
+        }
+        // Σ_j m_j · (sum of sub-block j's activations), two sub-blocks per vpdpwssd
+        for (int pair = 0; pair < 4; ++pair) {
+            int32_t sums;
+            std::memcpy(&sums, x.bsums32 + b * 8 + 2 * pair, 4);
+            const __m512i a = _mm512_set1_epi32(sums);
+            for (int k = 0; k < S; ++k) {
+                const __m512i m = _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kMins + 32 * pair)));
+                mins[k] = _mm512_dpwssd_epi32(mins[k], m, a);
+            }
+        }
+        const __m512 dx = _mm512_set1_ps(x.d[b]);
+        for (int k = 0; k < S; ++k) {
+            const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kD)));
+            const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kDmin)));
+            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), _mm512_mul_ps(d, dx), acc[k]);
+            acc[k] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins[k]), _mm512_mul_ps(dmin, dx), acc[k]);
+        }
+    }
+}
+
+// The top 2 bits of vector v's bytes (bits 2v, 2v + 1 of `tops`) moved to bits 4, 5 and masked.
+// 16-bit shifts: what crosses into a neighbouring byte lands outside bits 4, 5.
+template <int V>
+inline __m512i top_bits(__m512i tops) {
+    const __m512i mask = _mm512_set1_epi8(0x30);
+    if constexpr (V == 0) return _mm512_and_si512(_mm512_slli_epi16(tops, 4), mask);
+    if constexpr (V == 1) return _mm512_and_si512(_mm512_slli_epi16(tops, 2), mask);
+    if constexpr (V == 2) return _mm512_and_si512(tops, mask);
+    return _mm512_and_si512(_mm512_srli_epi16(tops, 2), mask);
+}
+
+template <int S, int V>
+inline void q6_k_quad(const int8_t* xq, const uint8_t* const (&pair)[S], const __m512i (&tops_lo)[S], const __m512i (&tops_hi)[S],
+                      __m512i (&lo)[S], __m512i (&hi)[S]) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i a_lo = broadcast_word(xq + 4 * V), a_hi = broadcast_word(xq + 16 + 4 * V);
+    for (int k = 0; k < S; ++k) {
+        const __m512i q = _mm512_load_si512(pair[k] + 64 * V);
+        // (nibble & 0x0F) | top: vpternlogd (a & c) | b
+        const __m512i q_lo = _mm512_ternarylogic_epi32(q, top_bits<V>(tops_lo[k]), low, 0xEC);
+        const __m512i q_hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(q, 4), top_bits<V>(tops_hi[k]), low, 0xEC);
+        lo[k] = _mm512_dpbusd_epi32(lo[k], q_lo, a_lo);
+        hi[k] = _mm512_dpbusd_epi32(hi[k], q_hi, a_hi);
+    }
+}
+
+template <int S>
+void q6_k_groups(const q8k_activations& x, const uint8_t* const (&w)[S], __m512 (&acc)[S]) {
+    for (int64_t b = 0; b < x.blocks; ++b) {
+        const int8_t* xq = x.qs + b * kSuperBlock;
+        const uint8_t* p[S];
+        for (int k = 0; k < S; ++k) p[k] = w[k] + b * kQ6kBytes;
+        __m512i sum[S];
+        for (int k = 0; k < S; ++k) sum[k] = _mm512_setzero_si512();
+        for (int js = 0; js < 8; ++js) {
+            // Σ (q − 32) · a = Σ q · a − 32 · Σ a: each sub-block's sum starts at −32 · Σ a
+            const __m512i start_lo = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js]));
+            const __m512i start_hi = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js + 1]));
+            const uint8_t* pair[S];
+            __m512i lo[S], hi[S], tops_lo[S], tops_hi[S];
+            for (int k = 0; k < S; ++k) {
+                pair[k] = p[k] + kQ6kPairBytes * js;
+                tops_lo[k] = _mm512_load_si512(pair[k] + kQ6kTops);
+                tops_hi[k] = _mm512_load_si512(pair[k] + kQ6kTops + 64);
+                lo[k] = start_lo;
+                hi[k] = start_hi;
+            }
+            const int8_t* xs = xq + 32 * js;
+            q6_k_quad<S, 0>(xs, pair, tops_lo, tops_hi, lo, hi);
+            q6_k_quad<S, 1>(xs, pair, tops_lo, tops_hi, lo, hi);
+            q6_k_quad<S, 2>(xs, pair, tops_lo, tops_hi, lo, hi);
+            q6_k_quad<S, 3>(xs, pair, tops_lo, tops_hi, lo, hi);
+            for (int k = 0; k < S; ++k) {
+                const auto* scales = reinterpret_cast<const __m128i*>(p[k] + kQ6kScales + 32 * js);
+                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(lo[k], _mm512_cvtepi8_epi32(_mm_load_si128(scales))));
+                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(hi[k], _mm512_cvtepi8_epi32(_mm_load_si128(scales + 1))));
+            }
+        }
+        const __m512 dx = _mm512_set1_ps(x.d[b]);
+        for (int k = 0; k < S; ++k) {
+            const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ6kD)));
+            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), _mm512_mul_ps(d, dx), acc[k]);
+        }
+    }
+}
+
+template <dtype T, int S>
+void streams(const q8k_activations& x, const matrix& w, int64_t& g0, int64_t g1, float* y) {
+    if (g1 - g0 < S) return;
+    const auto* packed = static_cast<const uint8_t*>(w.decode_packed);
+    const int64_t group_bytes = x.blocks * (T == dtype::q4_k ? kQ4kBytes : kQ6kBytes);
+    const int64_t span = (g1 - g0) / S;
+    for (int64_t i = 0; i < span; ++i) {
+        const uint8_t* gw[S];
+        __m512 acc[S];
+        for (int k = 0; k < S; ++k) {
+            gw[k] = packed + (g0 + k * span + i) * group_bytes;
+            acc[k] = _mm512_setzero_ps();
+        }
+        if constexpr (T == dtype::q4_k) {
+            q4_k_groups<S>(x, gw, acc);
+        } else {
+            q6_k_groups<S>(x, gw, acc);
+        }
+        for (int k = 0; k < S; ++k) {
+            const int64_t row = (g0 + k * span + i) * kKDecodeGroupRows, valid = std::min<int64_t>(kKDecodeGroupRows, w.rows - row);
+            const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+            _mm512_mask_storeu_ps(y + row, m, acc[k]);
+        }
+    }
+    g0 += S * span;
+}
+
+template <dtype T>
+void groups(const q8k_activations& x, const matrix& w, int64_t g0, int64_t g1, float* y) {
+    streams<T, 4>(x, w, g0, g1, y);
+    streams<T, 2>(x, w, g0, g1, y);
+    streams<T, 1>(x, w, g0, g1, y);
+}
+
+}  // namespace
+
+void k_decode_rows_avx512_vnni(const q8k_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
+    assert(w.decode_packed != nullptr && r0 % kKDecodeGroupRows == 0);
+    const int64_t g0 = r0 / kKDecodeGroupRows, g1 = (r1 + kKDecodeGroupRows - 1) / kKDecodeGroupRows;
+    if (w.type == dtype::q4_k) {
+        groups<dtype::q4_k>(x, w, g0, g1, y);
+    } else {
+        assert(w.type == dtype::q6_k);
+        groups<dtype::q6_k>(x, w, g0, g1, y);
+    }
+}
+
+}  // namespace olm
