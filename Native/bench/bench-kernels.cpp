@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -150,8 +151,51 @@ void BM_DecodeKernel(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {2, 3, 4, 5, 7, 8}, {0, 1}})->ArgNames({"rows", "cols", "type", "avx512"});
 BENCHMARK(BM_DecodeKernel)->ArgsProduct({{8192, 65536}, {2048}, {3, 4, 7, 8}, {2}})->ArgNames({"rows", "cols", "type", "avx512"});
+// Two threads, each its own matrix past the L3: what the two cores stream together.
+BENCHMARK(BM_DecodeKernel)->ArgsProduct({{65536}, {2048}, {4, 7, 8}, {1, 2}})->ArgNames({"rows", "cols", "type", "avx512"})->Threads(2)->UseRealTime();
 // BF16 rows of 16 KiB (llama3-1b's down projection): the decode kernel streams them four at a time.
 BENCHMARK(BM_DecodeKernel)->Args({16384, 8192, 2, 1})->ArgNames({"rows", "cols", "type", "avx512"});
+
+// Decode as the engine streams it: one token through matmul() and a pool of `threads`, over 32
+// gate-shaped matrices (8192 × 2048) in turn, far more than the L3 holds, so every call reads its
+// matrix from DRAM. args: type (3 Q8_0, 4 Q4_0, 7 Q4_K, 8 Q6_K), layout (0 the GGUF blocks and the
+// row kernels, 1 the packed copies load_model makes on VNNI CPUs), threads.
+void BM_DecodeStream(benchmark::State& state) {
+    const auto type = static_cast<olm::dtype>(state.range(0));
+    const bool packed_layout = state.range(1) != 0;
+    olm::thread_pool pool(int32_t(state.range(2)));
+    const int64_t rows = 8192, cols = 2048, count = 32;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> f(size_t(rows * cols));
+    for (auto& v : f) v = normal(rng);
+    std::vector<uint8_t> blocks(size_t(olm::dtype_row_bytes(type, cols) * rows));
+    olm::quantize_row(type, f.data(), blocks.data(), rows * cols);
+    std::vector<olm::huge_page_buffer> buffers;
+    std::vector<olm::matrix> w;
+    for (int64_t i = 0; i < count; ++i) {  // copies of one matrix: its bytes, not its values, matter here
+        olm::matrix m{type, buffers.emplace_back(blocks.size()).data(), rows, cols};
+        std::memcpy(const_cast<void*>(m.data), blocks.data(), blocks.size());
+        const int64_t groups = (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows;
+        if (packed_layout && olm::k_decode_packable(m)) {
+            m.decode_packed = buffers.emplace_back(size_t(olm::k_decode_packed_bytes(m))).data();
+            olm::k_decode_pack_groups(m, 0, groups, const_cast<void*>(m.decode_packed));
+        } else if (packed_layout) {
+            m.packed = buffers.emplace_back(size_t(olm::gemm_q8_packed_bytes(m))).data();
+            olm::gemm_q8_pack_groups(m, 0, groups, const_cast<void*>(m.packed));
+        }
+        w.push_back(m);
+    }
+    std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));
+    for (auto& v : x) v = normal(rng) * 50;
+    int64_t i = 0;
+    for (auto _ : state) {
+        olm::matmul(pool, x.data(), 1, {{&w[size_t(i++ % count)], y.data()}});
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["weight_GBps"] = benchmark::Counter(double(w[0].bytes()) * state.iterations(), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_DecodeStream)->ArgsProduct({{4, 7, 8}, {0, 1}, {1, 2}})->ArgNames({"type", "layout", "threads"})->UseRealTime();
 
 // Decode attention: n_seqs sequences of ctx tokens, one query each (9 heads, 3 KV heads, head_dim 64),
 // over a float32 (kv = 0), BF16 (kv = 1) or INT8 (kv = 2) cache, through the dispatch; kv = 3 is

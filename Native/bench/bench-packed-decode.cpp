@@ -1,6 +1,7 @@
 // bench-packed-decode MODEL.gguf [STEPS=64] [THREADS=2]: single-sequence decode of one loaded Q8_0 /
-// Q4_0 model with its weights' packed copies (decode on the packed layout's kernel, gemm-q8.h) and
-// with them hidden (the int8 row kernels over the GGUF blocks, what decode ran before), alternating
+// Q4_0 / Q4_K_M model with its weights' packed copies (decode on the packed layouts' kernels,
+// gemm-q8.h and k-decode.h) and with them hidden (the int8 row kernels over the GGUF blocks, what
+// decode ran before), alternating
 // step by step on one context, so that a machine shared with other work disturbs both alike.
 // Prints JSON: best and median tokens/s of each, the median process CPU time per step (all
 // threads, the pool's short spin included: less disturbed by neighbours than wall time), and the
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
     if (!session.open(argv[1], mp, prompt_tokens + 2 * steps + 1)) return 1;
     orleansllm_context* ctx = session.ctx;
     const auto packed = packed_matrices(*session.model->impl, [](const olm::matrix&) { return true; });
+    std::vector<const void*> decode_copies;  // the K types' decode layout, hidden with the rest
+    for (const auto& [w, p] : packed) decode_copies.push_back(w->decode_packed);
     std::vector<float> logits(size_t(session.info.vocab_size));
     const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, session.info.vocab_size);
     orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
@@ -47,7 +50,10 @@ int main(int argc, char** argv) {
     int32_t token = prompt.back();
     for (int i = 0; i < 2 * steps; ++i) {
         const int mode = i % 2;
-        for (const auto& [w, p] : packed) w->packed = mode == 0 ? p : nullptr;
+        for (size_t m = 0; m < packed.size(); ++m) {
+            packed[m].first->packed = mode == 0 ? packed[m].second : nullptr;
+            packed[m].first->decode_packed = mode == 0 ? decode_copies[m] : nullptr;
+        }
         const double c0 = process_cpu_s();
         const auto s0 = std::chrono::steady_clock::now();
         orleansllm_context_eval(ctx, &token, 1, 0, logits.data());
@@ -55,7 +61,10 @@ int main(int argc, char** argv) {
         cpu_ms[mode].push_back((process_cpu_s() - c0) * 1e3);
         token = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
     }
-    for (const auto& [w, p] : packed) w->packed = p;
+    for (size_t m = 0; m < packed.size(); ++m) {
+        packed[m].first->packed = packed[m].second;
+        packed[m].first->decode_packed = decode_copies[m];
+    }
     const double best[2] = {*std::max_element(tps[0].begin(), tps[0].end()), *std::max_element(tps[1].begin(), tps[1].end())};
     const double med[2] = {median(tps[0]), median(tps[1])};
     std::printf("{\"model\":\"%s\",\"threads\":%d,\"steps_each\":%d,\"packed_matrices\":%zu,", argv[1], mp.n_threads, steps,
