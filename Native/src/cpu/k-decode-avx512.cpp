@@ -45,123 +45,80 @@ inline void prefetch_ahead(const uint8_t* block, int js) {
         _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchBlocks * Bytes + 64 * l), _MM_HINT_T0);
 }
 
-// S groups side by side (w[k]: group k's first super-block), all x.blocks super-blocks: acc[k]
-// gets the 16 rows' dot products.
-template <int S>
-void q4_k_groups(const q8k_activations& x, const uint8_t* const (&w)[S], __m512 (&acc)[S]) {
+// One super-block of one row group (p: its record) into acc: the 16 rows' dot products.
+__attribute__((noinline)) void q4_k_block(const q8k_activations& x, int64_t b, const uint8_t* p, __m512& acc) {
     const __m512i low = _mm512_set1_epi8(0x0F);
-    for (int64_t b = 0; b < x.blocks; ++b) {
-        const int8_t* xq = x.qs + b * kSuperBlock;
-        const uint8_t* p[S];
-        for (int k = 0; k < S; ++k) p[k] = w[k] + b * kQ4kBytes;
-        __m512i sum[S], mins[S];
-        for (int k = 0; k < S; ++k) sum[k] = mins[k] = _mm512_setzero_si512();
-        for (int js = 0; js < 8; ++js) {
-            __m512i lo[S], hi[S];
-            for (int k = 0; k < S; ++k) {
-                lo[k] = hi[k] = _mm512_setzero_si512();
-                prefetch_ahead<kQ4kBytes>(p[k], js);
-            }
-            for (int v = 0; v < 4; ++v) {
-                const __m512i a_lo = broadcast_word(xq + 32 * js + 4 * v), a_hi = broadcast_word(xq + 32 * js + 16 + 4 * v);
-                for (int k = 0; k < S; ++k) {
-                    const __m512i q = _mm512_load_si512(p[k] + 256 * js + 64 * v);
-                    lo[k] = _mm512_dpbusd_epi32(lo[k], _mm512_and_si512(q, low), a_lo);
-                    // the high nibbles stay in place (16 · q): their sum is shifted back once
-                    hi[k] = _mm512_dpbusd_epi32(hi[k], _mm512_andnot_si512(low, q), a_hi);
-                }
-            }
-            for (int k = 0; k < S; ++k) {
-                const __m512i s = _mm512_add_epi32(lo[k], _mm512_srai_epi32(hi[k], 4));
-                const __m512i sc = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(p[k] + kQ4kScales + 16 * js)));
-                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(s, sc));
-            }
+    const int8_t* xq = x.qs + b * kSuperBlock;
+    __m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int js = 0; js < 8; ++js) {
+        prefetch_ahead<kQ4kBytes>(p, js);
+        __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+            const __m512i q = _mm512_load_si512(p + 256 * js + 64 * v);
+            lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(q, low), broadcast_word(xq + 32 * js + 4 * v));
+            // the high nibbles stay in place (16 · q): their sum is shifted back once
+            hi = _mm512_dpbusd_epi32(hi, _mm512_andnot_si512(low, q), broadcast_word(xq + 32 * js + 16 + 4 * v));
         }
-        // Σ_j m_j · (sum of sub-block j's activations), two sub-blocks per vpdpwssd
-        for (int pair = 0; pair < 4; ++pair) {
-            int32_t sums;
-            std::memcpy(&sums, x.bsums32 + b * 8 + 2 * pair, 4);
-            const __m512i a = _mm512_set1_epi32(sums);
-            for (int k = 0; k < S; ++k) {
-                const __m512i m = _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kMins + 32 * pair)));
-                mins[k] = _mm512_dpwssd_epi32(mins[k], m, a);
-            }
-        }
-        const __m512 dx = _mm512_set1_ps(x.d[b]);
-        for (int k = 0; k < S; ++k) {
-            const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kD)));
-            const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ4kDmin)));
-            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), _mm512_mul_ps(d, dx), acc[k]);
-            acc[k] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins[k]), _mm512_mul_ps(dmin, dx), acc[k]);
-        }
+        const __m512i sc = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(p + kQ4kScales + 16 * js)));
+        sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4)), sc));
     }
+    // Σ_j m_j · (sum of sub-block j's activations), two sub-blocks per vpdpwssd
+    __m512i mins = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int pair = 0; pair < 4; ++pair) {
+        int32_t sums;
+        std::memcpy(&sums, x.bsums32 + b * 8 + 2 * pair, 4);
+        const __m512i m = _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(p + kQ4kMins + 32 * pair)));
+        mins = _mm512_dpwssd_epi32(mins, m, _mm512_set1_epi32(sums));
+    }
+    const __m512 dx = _mm512_set1_ps(x.d[b]);
+    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p + kQ4kD)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p + kQ4kDmin)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, dx), acc);
+    acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(dmin, dx), acc);
 }
 
 // The top 2 bits of vector v's bytes (bits 2v, 2v + 1 of `tops`) moved to bits 4, 5 and masked.
 // 16-bit shifts: what crosses into a neighbouring byte lands outside bits 4, 5.
-template <int V>
-inline __m512i top_bits(__m512i tops) {
+inline __m512i top_bits(__m512i tops, int v) {
     const __m512i mask = _mm512_set1_epi8(0x30);
-    if constexpr (V == 0) return _mm512_and_si512(_mm512_slli_epi16(tops, 4), mask);
-    if constexpr (V == 1) return _mm512_and_si512(_mm512_slli_epi16(tops, 2), mask);
-    if constexpr (V == 2) return _mm512_and_si512(tops, mask);
-    return _mm512_and_si512(_mm512_srli_epi16(tops, 2), mask);
+    switch (v) {
+        case 0: return _mm512_and_si512(_mm512_slli_epi16(tops, 4), mask);
+        case 1: return _mm512_and_si512(_mm512_slli_epi16(tops, 2), mask);
+        case 2: return _mm512_and_si512(tops, mask);
+        default: return _mm512_and_si512(_mm512_srli_epi16(tops, 2), mask);
+    }
 }
 
-template <int S, int V>
-inline void q6_k_quad(const int8_t* xq, const uint8_t* const (&pair)[S], const __m512i (&tops_lo)[S], const __m512i (&tops_hi)[S],
-                      __m512i (&lo)[S], __m512i (&hi)[S]) {
+__attribute__((noinline)) void q6_k_block(const q8k_activations& x, int64_t b, const uint8_t* p, __m512& acc) {
     const __m512i low = _mm512_set1_epi8(0x0F);
-    const __m512i a_lo = broadcast_word(xq + 4 * V), a_hi = broadcast_word(xq + 16 + 4 * V);
-    for (int k = 0; k < S; ++k) {
-        const __m512i q = _mm512_load_si512(pair[k] + 64 * V);
-        // (nibble & 0x0F) | top: vpternlogd (a & c) | b
-        const __m512i q_lo = _mm512_ternarylogic_epi32(q, top_bits<V>(tops_lo[k]), low, 0xEC);
-        const __m512i q_hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(q, 4), top_bits<V>(tops_hi[k]), low, 0xEC);
-        lo[k] = _mm512_dpbusd_epi32(lo[k], q_lo, a_lo);
-        hi[k] = _mm512_dpbusd_epi32(hi[k], q_hi, a_hi);
-    }
-}
-
-template <int S>
-void q6_k_groups(const q8k_activations& x, const uint8_t* const (&w)[S], __m512 (&acc)[S]) {
-    for (int64_t b = 0; b < x.blocks; ++b) {
-        const int8_t* xq = x.qs + b * kSuperBlock;
-        const uint8_t* p[S];
-        for (int k = 0; k < S; ++k) p[k] = w[k] + b * kQ6kBytes;
-        __m512i sum[S];
-        for (int k = 0; k < S; ++k) sum[k] = _mm512_setzero_si512();
-        for (int js = 0; js < 8; ++js) {
-            // Σ (q − 32) · a = Σ q · a − 32 · Σ a: each sub-block's sum starts at −32 · Σ a
-            const __m512i start_lo = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js]));
-            const __m512i start_hi = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js + 1]));
-            const uint8_t* pair[S];
-            __m512i lo[S], hi[S], tops_lo[S], tops_hi[S];
-            for (int k = 0; k < S; ++k) {
-                prefetch_ahead<kQ6kBytes>(p[k], js);
-                pair[k] = p[k] + kQ6kPairBytes * js;
-                tops_lo[k] = _mm512_load_si512(pair[k] + kQ6kTops);
-                tops_hi[k] = _mm512_load_si512(pair[k] + kQ6kTops + 64);
-                lo[k] = start_lo;
-                hi[k] = start_hi;
-            }
-            const int8_t* xs = xq + 32 * js;
-            q6_k_quad<S, 0>(xs, pair, tops_lo, tops_hi, lo, hi);
-            q6_k_quad<S, 1>(xs, pair, tops_lo, tops_hi, lo, hi);
-            q6_k_quad<S, 2>(xs, pair, tops_lo, tops_hi, lo, hi);
-            q6_k_quad<S, 3>(xs, pair, tops_lo, tops_hi, lo, hi);
-            for (int k = 0; k < S; ++k) {
-                const auto* scales = reinterpret_cast<const __m128i*>(p[k] + kQ6kScales + 32 * js);
-                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(lo[k], _mm512_cvtepi8_epi32(_mm_load_si128(scales))));
-                sum[k] = _mm512_add_epi32(sum[k], _mm512_mullo_epi32(hi[k], _mm512_cvtepi8_epi32(_mm_load_si128(scales + 1))));
-            }
+    const int8_t* xq = x.qs + b * kSuperBlock;
+    __m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int js = 0; js < 8; ++js) {
+        prefetch_ahead<kQ6kBytes>(p, js);
+        const uint8_t* pair = p + kQ6kPairBytes * js;
+        const __m512i tops_lo = _mm512_load_si512(pair + kQ6kTops), tops_hi = _mm512_load_si512(pair + kQ6kTops + 64);
+        // Σ (q − 32) · a = Σ q · a − 32 · Σ a: each sub-block's sum starts at −32 · Σ a
+        __m512i lo = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js]));
+        __m512i hi = _mm512_set1_epi32(-32 * int32_t(x.bsums[b * 16 + 2 * js + 1]));
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+            const __m512i q = _mm512_load_si512(pair + 64 * v);
+            // (nibble & 0x0F) | top: vpternlogd (a & c) | b
+            const __m512i q_lo = _mm512_ternarylogic_epi32(q, top_bits(tops_lo, v), low, 0xEC);
+            const __m512i q_hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(q, 4), top_bits(tops_hi, v), low, 0xEC);
+            lo = _mm512_dpbusd_epi32(lo, q_lo, broadcast_word(xq + 32 * js + 4 * v));
+            hi = _mm512_dpbusd_epi32(hi, q_hi, broadcast_word(xq + 32 * js + 16 + 4 * v));
         }
-        const __m512 dx = _mm512_set1_ps(x.d[b]);
-        for (int k = 0; k < S; ++k) {
-            const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p[k] + kQ6kD)));
-            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), _mm512_mul_ps(d, dx), acc[k]);
-        }
+        const auto* scales = reinterpret_cast<const __m128i*>(p + kQ6kScales + 32 * js);
+        sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(lo, _mm512_cvtepi8_epi32(_mm_load_si128(scales))));
+        sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(hi, _mm512_cvtepi8_epi32(_mm_load_si128(scales + 1))));
     }
+    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p + kQ6kD)));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(x.d[b])), acc);
 }
 
 template <dtype T, int S>
@@ -177,11 +134,15 @@ void streams(const q8k_activations& x, const matrix& w, int64_t& g0, int64_t g1,
             gw[k] = packed + (g0 + k * span + i) * group_bytes;
             acc[k] = _mm512_setzero_ps();
         }
-        if constexpr (T == dtype::q4_k) {
-            q4_k_groups<S>(x, gw, acc);
-        } else {
-            q6_k_groups<S>(x, gw, acc);
-        }
+        // a super-block of each group in turn
+        for (int64_t b = 0; b < x.blocks; ++b)
+            for (int k = 0; k < S; ++k) {
+                if constexpr (T == dtype::q4_k) {
+                    q4_k_block(x, b, gw[k] + b * kQ4kBytes, acc[k]);
+                } else {
+                    q6_k_block(x, b, gw[k] + b * kQ6kBytes, acc[k]);
+                }
+            }
         for (int k = 0; k < S; ++k) {
             const int64_t row = (g0 + k * span + i) * kKDecodeGroupRows, valid = std::min<int64_t>(kKDecodeGroupRows, w.rows - row);
             const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
