@@ -42,7 +42,7 @@ struct model {
     std::shared_ptr<thread_pool> pool;
 
     int64_t weight_bytes_per_token() const;
-    // Bytes of original Q8_0 / Q4_0 blocks handed back after packing (pack_weights_for_gemm).
+    // Bytes of original Q8_0 / Q4_0 / Q4_K / Q6_K blocks handed back after packing (pack_weights_for_gemm).
     int64_t released_weight_bytes = 0;
     // The KV cache type contexts and engines get when they name none (orleansllm_model_params
     // .kv_cache_dtype); 0 = natural_kv_type().

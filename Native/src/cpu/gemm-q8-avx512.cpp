@@ -245,7 +245,7 @@ template <dtype T>
 void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
     const auto* packed = static_cast<const uint8_t*>(w.packed);
     const int64_t g0 = r0 / kGemmGroupRows, g1 = (r1 + kGemmGroupRows - 1) / kGemmGroupRows;
-    // (the K types' decode keeps their own kernels over the GGUF blocks, matmul.cpp; one token of
+    // (the K types' decode has kernels of its own, k-decode.h and the row kernels; one token of
     // them here, as the tests ask, takes the tile)
     if constexpr (T == dtype::q8_0 || T == dtype::q4_0) {
         if (x.n == 1) {

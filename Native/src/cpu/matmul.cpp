@@ -166,7 +166,7 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
     // (batches), else the row kernels.
     const bool gemm = path == quant_batch_path::gemm && cpu_has_avx512_vnni();
     if (path == quant_batch_path::gemm) path = fallback_quant_batch_path(n);
-    // (the K types too, in batches: decode keeps their own kernels)
+    // (the K types too, in batches: their decode has kernels of its own)
     // (a matrix whose original blocks were released has only the packed copy)
     const auto on_gemm = [&](const matrix& w) {
         return w.packed != nullptr && !k_kernel_serves(w) && (w.data == nullptr || gemm);
