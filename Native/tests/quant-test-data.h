@@ -128,29 +128,35 @@ struct q8k_buffer {
     }
 };
 
-// A K-type decode kernel on rows [2, 11) of a random 13-row matrix quantized by our quantizer,
-// against Σ deq_w · deq_x in double (integer products are exact: float rounding only).
-inline void expect_k_kernel_matches(void (*kernel)(const olm::q8k_activations&, const olm::matrix&, int64_t, int64_t, float*),
-                                    olm::dtype type, int64_t cols, uint32_t seed, const std::string& what) {
-    const int64_t rows = 13;
-    const quantized_matrix w(type, rows, cols, seed);
-    const std::vector<float> x = random_floats(size_t(cols), seed + 100);
-    const q8k_buffer xq(x);
-    std::vector<float> y(size_t(rows), NAN);
-    kernel(xq.view, w.m, 2, 11, y.data());
-    for (int64_t r = 0; r < rows; ++r) {
-        if (r < 2 || r >= 11) {
-            ASSERT_TRUE(std::isnan(y[size_t(r)])) << what << ": row " << r << " is outside [2, 11)";
+// One token's y[r] for r in [r0, r1) of a K-type matrix against Σ deq_w · deq_x in double
+// (integer products are exact: the float rounding of the per-super-block scaling only); rows
+// outside stay NaN.
+inline void expect_k_rows_match(const q8k_buffer& x, const quantized_matrix& w, int64_t r0, int64_t r1,
+                                const std::vector<float>& y, const std::string& what) {
+    const int64_t cols = w.m.cols;
+    for (int64_t r = 0; r < w.m.rows; ++r) {
+        if (r < r0 || r >= r1) {
+            ASSERT_TRUE(std::isnan(y[size_t(r)])) << what << ": row " << r << " is outside [" << r0 << ", " << r1 << ")";
             continue;
         }
         double ref = 0, magnitude = 0;
         for (int64_t k = 0; k < cols; ++k) {
-            const double p = double(w.deq[size_t(r * cols + k)]) * xq.deq[size_t(k)];
+            const double p = double(w.deq[size_t(r * cols + k)]) * x.deq[size_t(k)];
             ref += p;
             magnitude += std::fabs(p);
         }
         ASSERT_NEAR(y[size_t(r)], ref, magnitude * 1e-5 + 1e-6) << what << " row " << r;
     }
+}
+
+// A K-type decode kernel on rows [2, 11) of a random 13-row matrix quantized by our quantizer.
+inline void expect_k_kernel_matches(void (*kernel)(const olm::q8k_activations&, const olm::matrix&, int64_t, int64_t, float*),
+                                    olm::dtype type, int64_t cols, uint32_t seed, const std::string& what) {
+    const quantized_matrix w(type, 13, cols, seed);
+    const q8k_buffer xq(random_floats(size_t(cols), seed + 100));
+    std::vector<float> y(13, NAN);
+    kernel(xq.view, w.m, 2, 11, y.data());
+    expect_k_rows_match(xq, w, 2, 11, y, what);
 }
 
 }  // namespace olm_test

@@ -54,26 +54,6 @@ std::string shape(dtype type, int64_t rows, int64_t cols) {
     return olm::dtype_name(type) + std::string(" rows ") + std::to_string(rows) + " cols " + std::to_string(cols);
 }
 
-// y[r] for r in [r0, r1) against Σ deq_w · deq_x in double (integer products are exact: the
-// float rounding of the per-super-block scaling only); rows outside stay NaN.
-void expect_rows_match(const olm_test::q8k_buffer& x, const olm_test::quantized_matrix& w, int64_t r0, int64_t r1,
-                       const std::vector<float>& y, const std::string& what) {
-    const int64_t cols = w.m.cols;
-    for (int64_t r = 0; r < w.m.rows; ++r) {
-        if (r < r0 || r >= r1) {
-            ASSERT_TRUE(std::isnan(y[size_t(r)])) << what << ": row " << r << " is outside [" << r0 << ", " << r1 << ")";
-            continue;
-        }
-        double ref = 0, magnitude = 0;
-        for (int64_t k = 0; k < cols; ++k) {
-            const double p = double(w.deq[size_t(r * cols + k)]) * x.deq[size_t(k)];
-            ref += p;
-            magnitude += std::fabs(p);
-        }
-        ASSERT_NEAR(y[size_t(r)], ref, magnitude * 1e-5 + 1e-6) << what << " row " << r;
-    }
-}
-
 // Row groups streamed 4 (then 2, then 1) side by side from quarters of the range, the last group
 // partial; a range that starts at a group boundary past 0.
 TEST(KDecode, MatchesTheDequantizedReferenceOnOddShapes) {
@@ -86,11 +66,11 @@ TEST(KDecode, MatchesTheDequantizedReferenceOnOddShapes) {
                 const olm_test::q8k_buffer xq(olm_test::random_floats(size_t(cols), uint32_t(cols + 3)));
                 std::vector<float> y(size_t(rows), NAN);
                 olm::k_decode_rows_avx512_vnni(xq.view, w.m, 0, rows, y.data());
-                expect_rows_match(xq, w, 0, rows, y, shape(type, rows, cols));
+                olm_test::expect_k_rows_match(xq, w, 0, rows, y, shape(type, rows, cols));
                 if (rows <= 16) continue;
                 std::vector<float> part(size_t(rows), NAN);
                 olm::k_decode_rows_avx512_vnni(xq.view, w.m, 16, rows, part.data());
-                expect_rows_match(xq, w, 16, rows, part, shape(type, rows, cols) + " rows [16, end)");
+                olm_test::expect_k_rows_match(xq, w, 16, rows, part, shape(type, rows, cols) + " rows [16, end)");
             }
 }
 
@@ -128,7 +108,7 @@ TEST(KDecode, HoldsTheExtremesOfItsIntegerSums) {
                 const olm_test::q8k_buffer xq(std::vector<float>(size_t(cols), sign));
                 std::vector<float> y(size_t(rows), NAN);
                 olm::k_decode_rows_avx512_vnni(xq.view, w.m, 0, rows, y.data());
-                expect_rows_match(xq, w, 0, rows, y, shape(type, rows, cols) + " level " + std::to_string(level) + " sign " + std::to_string(sign));
+                olm_test::expect_k_rows_match(xq, w, 0, rows, y, shape(type, rows, cols) + " level " + std::to_string(level) + " sign " + std::to_string(sign));
             }
 }
 
