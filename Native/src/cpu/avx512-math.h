@@ -1,5 +1,6 @@
-// avx512-math.h: exp and softmax for the AVX-512 kernels. Include it from *-avx512.cpp files
-// only: its inline functions must be compiled with the AVX-512 flags wherever they are.
+// avx512-math.h: exp, softmax and the int8 kernels' activation broadcast for the AVX-512 kernels.
+// Include it from *-avx512.cpp files only: its inline functions must be compiled with the AVX-512
+// flags wherever they are.
 #pragma once
 
 #include <immintrin.h>
@@ -7,8 +8,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace olm {
+
+// 4 activation bytes (one k-quad of a token) in every int32 lane: the signed operand of a
+// vpdpbusd against 16 rows' 4 weight bytes (the int8 GEMM and the K types' decode).
+inline __m512i broadcast_word(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
 
 // exp(x) for x <= 0 (softmax inputs after subtracting the max): 2^(x·log2 e) = 2^i · 2^f with a
 // degree-6 polynomial for 2^f on [-0.5, 0.5]; relative error ~2e-7.

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "avx512-math.h"
 #include "gemm-q8.h"
 
 namespace olm {
@@ -34,12 +35,6 @@ template <dtype T>
 constexpr int64_t kPackedBlockBytes = kVectors<T> * 64 + kRowWords<T> * kGemmGroupRows * 4;
 template <dtype T>
 constexpr bool kNibbles = T == dtype::q4_0 || T == dtype::q4_k;
-
-inline __m512i broadcast_word(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
 
 // One 32-element block of Q6_K for G row groups × TT tokens: the weights are signed (q − 32), so the
 // activations are made unsigned (+ 128, xor 0x80) and the excess that adds, 128 · Σ(q − 32) per row

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <type_traits>
 
+#include "avx512-math.h"
 #include "k-decode.h"
 #include "quant.h"
 
@@ -24,12 +24,6 @@ namespace olm {
 namespace {
 
 using namespace k_layout;
-
-inline __m512i broadcast_word(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
 
 // Software prefetch kPrefetchBlocks super-blocks ahead of each stream: at step js (0..7) of a
 // super-block, its share of the lines (all of them over the 8 steps). Each record is read out of
