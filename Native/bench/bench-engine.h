@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -66,15 +67,26 @@ inline int64_t resident_bytes() {
     return got == 2 ? int64_t(resident) * 4096 : -1;
 }
 
-// The matrices load_model packed (LM head and every layer's projections) that `keep` selects, each
-// with its packed pointer, so that a benchmark can hide the copies and restore them.
+// A matrix load_model packed, and the matrix as loaded (its packed copies' pointers), so that a
+// benchmark can hide the copies and restore them.
+struct packed_matrix {
+    olm::matrix* w;
+    olm::matrix loaded;
+};
+
+// The matrices load_model packed (LM head and every layer's projections) that `keep` selects.
+// Hiding a copy leaves the kernels the original blocks: call keep_packed_sources() before loading.
 template <typename Keep>
-std::vector<std::pair<olm::matrix*, const void*>> packed_matrices(olm::model& m, Keep keep) {
-    std::vector<std::pair<olm::matrix*, const void*>> out;
+std::vector<packed_matrix> packed_matrices(olm::model& m, Keep keep) {
+    std::vector<packed_matrix> out;
     olm::for_each_projection(m, [&](olm::matrix& w) {
-        if (w.packed != nullptr && keep(w)) out.emplace_back(&w, w.packed);
+        if (w.packed != nullptr && keep(w)) out.push_back({&w, w});
     });
     return out;
 }
+
+// Keeps the original blocks of packed matrices (load_model releases them otherwise), for the
+// benchmarks that compare a packed copy with the kernels over the blocks.
+inline void keep_packed_sources() { setenv("ORLEANSLLM_KEEP_PACKED_SOURCES", "1", 1); }
 
 }  // namespace olm_bench

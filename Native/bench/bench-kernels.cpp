@@ -88,6 +88,16 @@ BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{512}, {2048}, {2048, 8192}, {3, 4}, {2}})  // a prompt through llama3-1b's q / o and down shapes
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
+// The packed copy matmul() decodes from on VNNI CPUs, as load_model makes it: the K types' decode
+// layout (k-decode.h), else the int8 GEMM's (gemm-q8.h). The buffer owns it.
+olm::huge_page_buffer attach_decode_copy(olm::matrix& w) {
+    const bool k_type = olm::k_decode_packable(w);
+    olm::huge_page_buffer copy(size_t(k_type ? olm::k_decode_packed_bytes(w) : olm::gemm_q8_packed_bytes(w)));
+    (k_type ? olm::k_decode_pack_groups : olm::gemm_q8_pack_groups)(w, 0, (w.rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, copy.data());
+    (k_type ? w.decode_packed : w.packed) = copy.data();
+    return copy;
+}
+
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
 // machine disturbs less than wall time. args: rows, cols, type (2 BF16, 3 Q8_0, 4 Q4_0, 5 Q5_0, 7 Q4_K,
 // 8 Q6_K), avx512 (0 AVX2, 1 AVX-512 VNNI row kernels, 2 Q8_0 / Q4_0 over the GEMM's packed layout,
@@ -109,12 +119,7 @@ void BM_DecodeKernel(benchmark::State& state) {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
     olm::matrix w{type, data.data(), rows, cols};
-    const bool k_type = olm::dtype_has_k_decode_kernel(type);
-    olm::huge_page_buffer packed(!packed_layout ? 0 : k_type ? size_t(olm::k_decode_packed_bytes(w)) : size_t(olm::gemm_q8_packed_bytes(w)));
-    if (packed_layout) {
-        (k_type ? olm::k_decode_pack_groups : olm::gemm_q8_pack_groups)(w, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, packed.data());
-        (k_type ? w.decode_packed : w.packed) = packed.data();
-    }
+    const olm::huge_page_buffer packed = packed_layout ? attach_decode_copy(w) : olm::huge_page_buffer(0);
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
     for (auto& v : x) v = normal(rng) * 50;
     std::vector<uint16_t> xb(static_cast<size_t>(cols));
@@ -177,14 +182,7 @@ void BM_DecodeStream(benchmark::State& state) {
     for (int64_t i = 0; i < count; ++i) {  // copies of one matrix: its bytes, not its values, matter here
         olm::matrix m{type, buffers.emplace_back(blocks.size()).data(), rows, cols};
         std::memcpy(const_cast<void*>(m.data), blocks.data(), blocks.size());
-        const int64_t groups = (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows;
-        if (packed_layout && olm::k_decode_packable(m)) {
-            m.decode_packed = buffers.emplace_back(size_t(olm::k_decode_packed_bytes(m))).data();
-            olm::k_decode_pack_groups(m, 0, groups, const_cast<void*>(m.decode_packed));
-        } else if (packed_layout) {
-            m.packed = buffers.emplace_back(size_t(olm::gemm_q8_packed_bytes(m))).data();
-            olm::gemm_q8_pack_groups(m, 0, groups, const_cast<void*>(m.packed));
-        }
+        if (packed_layout) buffers.push_back(attach_decode_copy(m));
         w.push_back(m);
     }
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));

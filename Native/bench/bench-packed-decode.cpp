@@ -27,8 +27,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // the original blocks are what the hidden-copy rounds read (model.cpp releases them otherwise)
-    setenv("ORLEANSLLM_KEEP_PACKED_SOURCES", "1", 1);
+    keep_packed_sources();  // the original blocks are what the hidden-copy rounds read
     if (argc < 2) {
         std::fprintf(stderr, "usage: bench-packed-decode MODEL.gguf [STEPS=64] [THREADS=2]\n");
         return 2;
@@ -41,8 +40,6 @@ int main(int argc, char** argv) {
     if (!session.open(argv[1], mp, prompt_tokens + 2 * steps + 1)) return 1;
     orleansllm_context* ctx = session.ctx;
     const auto packed = packed_matrices(*session.model->impl, [](const olm::matrix&) { return true; });
-    std::vector<const void*> decode_copies;  // the K types' decode layout, hidden with the rest
-    for (const auto& [w, p] : packed) decode_copies.push_back(w->decode_packed);
     std::vector<float> logits(size_t(session.info.vocab_size));
     const std::vector<int32_t> prompt = synthetic_prompt(prompt_tokens, session.info.vocab_size);
     orleansllm_context_eval(ctx, prompt.data(), prompt_tokens, 0, logits.data());
@@ -50,9 +47,9 @@ int main(int argc, char** argv) {
     int32_t token = prompt.back();
     for (int i = 0; i < 2 * steps; ++i) {
         const int mode = i % 2;
-        for (size_t m = 0; m < packed.size(); ++m) {
-            packed[m].first->packed = mode == 0 ? packed[m].second : nullptr;
-            packed[m].first->decode_packed = mode == 0 ? decode_copies[m] : nullptr;
+        for (const auto& p : packed) {  // the K types' decode copies hidden with the rest
+            p.w->packed = mode == 0 ? p.loaded.packed : nullptr;
+            p.w->decode_packed = mode == 0 ? p.loaded.decode_packed : nullptr;
         }
         const double c0 = process_cpu_s();
         const auto s0 = std::chrono::steady_clock::now();
@@ -61,10 +58,7 @@ int main(int argc, char** argv) {
         cpu_ms[mode].push_back((process_cpu_s() - c0) * 1e3);
         token = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
     }
-    for (size_t m = 0; m < packed.size(); ++m) {
-        packed[m].first->packed = packed[m].second;
-        packed[m].first->decode_packed = decode_copies[m];
-    }
+    for (const auto& p : packed) *p.w = p.loaded;
     const double best[2] = {*std::max_element(tps[0].begin(), tps[0].end()), *std::max_element(tps[1].begin(), tps[1].end())};
     const double med[2] = {median(tps[0]), median(tps[1])};
     std::printf("{\"model\":\"%s\",\"threads\":%d,\"steps_each\":%d,\"packed_matrices\":%zu,", argv[1], mp.n_threads, steps,
