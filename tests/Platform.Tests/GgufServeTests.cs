@@ -41,7 +41,7 @@ public sealed class GgufServeTests(PlatformFixture f)
              "--port", port.ToString(), "--threads", "1", "--kv-cache-mib", "64"],
             Path.Combine(f.TempDir, "serve-gguf.log"));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-        await WaitHealthyAsync(http, serve);
+        await WaitReadyAsync(http, serve);
 
         var fromFile = await ChatAsync(http);
         var fromFolder = await ChatAsync(f.Http);
@@ -60,15 +60,17 @@ public sealed class GgufServeTests(PlatformFixture f)
         return JsonNode.Parse(body)!;
     }
 
-    private static async Task WaitHealthyAsync(HttpClient http, ManagedProcess serve)
+    /// <summary>Waits for /ready (an engine registered and serving), not /health: the gateway is
+    /// healthy as soon as it listens, while the engine may still be loading the file.</summary>
+    private static async Task WaitReadyAsync(HttpClient http, ManagedProcess serve)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(90))
         {
-            Assert.False(serve.HasExited, "serve exited before it was healthy");
+            Assert.False(serve.HasExited, "serve exited before it was ready");
             try
             {
-                using var response = await http.GetAsync("/health");
+                using var response = await http.GetAsync("/ready");
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -79,6 +81,6 @@ public sealed class GgufServeTests(PlatformFixture f)
             }
             await Task.Delay(250);
         }
-        throw new TimeoutException("serve --model FILE.gguf was not healthy within 90 s");
+        throw new TimeoutException("serve --model FILE.gguf was not ready within 90 s");
     }
 }
