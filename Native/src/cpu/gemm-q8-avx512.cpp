@@ -197,6 +197,10 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
         const __m512 dw = _mm512_load_ps(p + kVectors<T> * 64);
         acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dw), _mm512_set1_ps(x.d[b * 8]), acc);
     };
+    // A software prefetch of the block about 1.2 KB ahead in each stream (Q8_0: 3 blocks, Q4_0: 4) ran
+    // decode 2–7% faster than the hardware prefetchers alone; 2.4 and 4.8 KB no better
+    // (bench-decode-profile, llama3-1b, 2 threads, binaries alternating).
+    constexpr int64_t kAheadBlocks = (1200 + kPackedBlockBytes<T> - 1) / kPackedBlockBytes<T>;
     const auto store = [&](int64_t g, __m512 v) {
         const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
         const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
@@ -213,8 +217,13 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
                 w[k] = packed + (g0 + k * span + i) * blocks * kPackedBlockBytes<T>;
                 acc[k] = _mm512_setzero_ps();
             }
-            for (int64_t b = 0; b < blocks; ++b)
-                for (int k = 0; k < S; ++k) block(w[k] + b * kPackedBlockBytes<T>, b, acc[k]);
+            for (int64_t b = 0; b < blocks; ++b) {
+                for (int k = 0; k < S; ++k) {
+                    const uint8_t* ahead = w[k] + (b + kAheadBlocks) * kPackedBlockBytes<T>;
+                    for (int64_t l = 0; l < kPackedBlockBytes<T>; l += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + l), _MM_HINT_T0);
+                    block(w[k] + b * kPackedBlockBytes<T>, b, acc[k]);
+                }
+            }
             for (int k = 0; k < S; ++k) store(g0 + k * span + i, acc[k]);
         }
         g0 += S * span;

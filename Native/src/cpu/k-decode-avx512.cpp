@@ -29,9 +29,11 @@ using namespace k_layout;
 // super-block, its share of the lines (all of them over the 8 steps). Each record is read out of
 // order (the vectors, then the scales at its end), which the hardware prefetchers followed badly:
 // bench-kernels BM_DecodeStream (2 threads, matrices from DRAM) ran Q4_K at 46.8 and Q6_K at 38.6
-// GB/s without, 49.5–52.9 and 48.7–51.1 with it (1 or 2 blocks ahead; 4 ran slower, and so did
-// prefetching into L2 only).
-constexpr int64_t kPrefetchBlocks = 2;
+// GB/s without, 49.5–52.9 and 48.7–51.1 with it. With matmul's guided task sizes for one token
+// (longer runs per stream), 1 block ahead ran the engine 3–4% faster than 2 and ~12% faster than
+// none; 3 ahead, and a second prefetch into L2 only 6 or 12 blocks ahead, ran slower
+// (bench-decode-profile on llama3-1b Q4_K_M, 2 threads, binaries alternating).
+constexpr int64_t kPrefetchBlocks = 1;
 template <int64_t Bytes>
 inline void prefetch_ahead(const uint8_t* block, int js) {
     constexpr int64_t lines = (Bytes + 63) / 64, per_step = (lines + 7) / 8;

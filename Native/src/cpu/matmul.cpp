@@ -40,6 +40,25 @@ std::vector<task> split_rows(const thread_pool& pool, std::initializer_list<matm
     return tasks;
 }
 
+// One token (decode, bandwidth-bound): guided sizes instead, each task about 1 / (2 · threads) of
+// the rows not yet handed out (a multiple of 16, at least 16). Tasks are claimed in order, so the
+// first ones stream long runs and the last ones are small enough that the threads finish together.
+std::vector<task> split_rows_guided(const thread_pool& pool, std::initializer_list<matmul_out> outs) {
+    int64_t remaining = 0;
+    for (const auto& o : outs) remaining += o.w->rows;
+    const int64_t parts = 2 * int64_t(pool.size());
+    std::vector<task> tasks;
+    for (const auto& o : outs) {
+        for (int64_t r = 0; r < o.w->rows;) {
+            const int64_t rows = std::min(o.w->rows - r, std::max<int64_t>(16, (remaining / parts + 15) / 16 * 16));
+            tasks.push_back({&o, r, r + rows});
+            r += rows;
+            remaining -= rows;
+        }
+    }
+    return tasks;
+}
+
 // x rounded to BF16 once, in a buffer of the calling thread (the pointer is what workers get).
 const uint16_t* bf16_activations(const float* x, int64_t n, int64_t cols) {
     thread_local aligned_vector<uint16_t> x_bf16;
@@ -150,7 +169,7 @@ void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<
 }
 
 void matmul(thread_pool& pool, const float* x, int64_t n, std::initializer_list<matmul_out> outs, quant_batch_path path) {
-    const std::vector<task> tasks = split_rows(pool, outs);
+    const std::vector<task> tasks = n == 1 ? split_rows_guided(pool, outs) : split_rows(pool, outs);
     const int64_t cols = outs.begin()->w->cols;
     // Decode (one token) meets Q4_K / Q6_K weights with their integer kernels; batches take the
     // GEMM where the weights have a packed copy, else widen them.
