@@ -6,9 +6,8 @@
 // vpdpwssd; Q6_K's − 32 starts each sub-block's sum at −32 · (its activations' sum).
 //
 // Against the row kernels (matmul-quant-k-avx512.cpp), per 16 rows × 256 weights: no packing to
-// int16, no permutes, no scale unpacking, no reduction; and, as the Q8_0 / Q4_0 decode does, 4 row
-// groups from 4 quarters of the task's range are read side by side (4 address streams), sharing
-// each activation broadcast.
+// int16, no permutes, no scale unpacking, no reduction; and 2 row groups from the 2 halves of the
+// task's range are read side by side (2 address streams), sharing each activation broadcast.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -182,7 +181,10 @@ void streams(const q8k_activations& x, const matrix& w, int64_t& g0, int64_t g1,
 
 template <dtype T>
 void groups(const q8k_activations& x, const matrix& w, int64_t g0, int64_t g1, float* y) {
-    streams<T, 4>(x, w, g0, g1, y);
+    // 2 streams per thread, not 4 as the Q8_0 / Q4_0 decode: with matmul's guided task sizes for
+    // one token, 4 ran llama3-1b Q4_K_M decode 2–4% slower when the machine's bandwidth was low
+    // and ~14% slower when it was high (bench-decode-profile, 2 threads, binaries alternating); 1
+    // stream ran 5% slower than 2. (For Q4_0 the reverse held: 2 ran 5% slower than its 4.)
     streams<T, 2>(x, w, g0, g1, y);
     streams<T, 1>(x, w, g0, g1, y);
 }
