@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     int32_t token = prompt.back();
     for (int i = 0; i < 2 * steps; ++i) {
         const int mode = i % 2;
-        for (const auto& p : packed) {  // the K types' decode copies hidden with the rest
+        for (const auto& p : packed) {  // the decode copies (K types, Q4_0) hidden with the rest
             p.w->packed = mode == 0 ? p.loaded.packed : nullptr;
             p.w->decode_packed = mode == 0 ? p.loaded.decode_packed : nullptr;
         }

@@ -171,11 +171,31 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
 // groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
 // accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
 // 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
-template <dtype T>
+// Decode reads the GEMM's layout (per block its vectors, then 16 float scales) or, with Half,
+// Q4_0's decode copy (gemm-q8.h: per chunk of 8 blocks their vectors, then their 16 fp16 scales
+// each, the GGUF blocks' size). Calls fn(vectors, scales, b) for each block of one row group's
+// record in order, offsets from the record's start.
+template <dtype T, bool Half, typename Fn>
+inline void for_each_block(int64_t blocks, Fn&& fn) {
+    static_assert(!Half || T == dtype::q4_0, "only Q4_0 has the fp16-scale decode copy");
+    if constexpr (Half) {
+        for (int64_t c0 = 0; c0 < blocks; c0 += kQ4DecodeChunkBlocks) {
+            const int64_t in_chunk = std::min(kQ4DecodeChunkBlocks, blocks - c0), chunk = c0 / kQ4DecodeChunkBlocks * kQ4DecodeChunkBytes;
+            for (int64_t j = 0; j < in_chunk; ++j) fn(chunk + j * 256, chunk + in_chunk * 256 + j * 32, c0 + j);
+        }
+    } else {
+        for (int64_t b = 0; b < blocks; ++b) fn(b * kPackedBlockBytes<T>, b * kPackedBlockBytes<T> + kVectors<T> * 64, b);
+    }
+}
+
+template <dtype T, bool Half>
 void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t g0, int64_t g1, float* y) {
     const int64_t blocks = x.blocks;
+    // Bytes per block on average (what a stream advances by) and per row group.
+    constexpr int64_t kBlockBytes = Half ? kQ4DecodeBlockBytes : kPackedBlockBytes<T>;
+    const int64_t group_bytes = Half ? q4_0_decode_group_bytes(blocks) : blocks * kPackedBlockBytes<T>;
     const __m512i low = _mm512_set1_epi8(0x0F);
-    const auto block = [&](const uint8_t* p, int64_t b, __m512& acc) {
+    const auto block = [&](const uint8_t* p, const uint8_t* scales, int64_t b, __m512& acc) {
         const int8_t* q = x.qs + b * 32;
         __m512i s0 = _mm512_set1_epi32(x.corr[b * 8]), s1 = _mm512_setzero_si512();
         if constexpr (T == dtype::q4_0) {
@@ -194,13 +214,15 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
                 s1 = _mm512_dpbusd_epi32(s1, _mm512_load_si512(p + (j + 1) * 64), broadcast_word(q + 4 * (j + 1)));
             }
         }
-        const __m512 dw = _mm512_load_ps(p + kVectors<T> * 64);
+        const __m512 dw = Half ? _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(scales)))
+                               : _mm512_load_ps(scales);
         acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dw), _mm512_set1_ps(x.d[b * 8]), acc);
     };
-    // A software prefetch of the block about 1.2 KB ahead in each stream (Q8_0: 3 blocks, Q4_0: 4) ran
-    // decode 2–7% faster than the hardware prefetchers alone; 2.4 and 4.8 KB no better
-    // (bench-decode-profile, llama3-1b, 2 threads, binaries alternating).
-    constexpr int64_t kAheadBlocks = (1200 + kPackedBlockBytes<T> - 1) / kPackedBlockBytes<T>;
+    // A software prefetch about 1.2 KB ahead in each stream (the lines of as many bytes as a block
+    // advances it by) ran decode 2–7% faster than the hardware prefetchers alone; 2.4 and 4.8 KB
+    // no better (bench-decode-profile, llama3-1b Q8_0 / Q4_0, 2 threads, binaries alternating).
+    // A stream's groups are contiguous, so the prefetch runs on into its next group.
+    constexpr int64_t kAheadBytes = (1200 + kBlockBytes - 1) / kBlockBytes * kBlockBytes;
     const auto store = [&](int64_t g, __m512 v) {
         const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
         const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
@@ -214,35 +236,23 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
             const uint8_t* w[S];
             __m512 acc[S];
             for (int k = 0; k < S; ++k) {
-                w[k] = packed + (g0 + k * span + i) * blocks * kPackedBlockBytes<T>;
+                w[k] = packed + (g0 + k * span + i) * group_bytes;
                 acc[k] = _mm512_setzero_ps();
             }
-            for (int64_t b = 0; b < blocks; ++b) {
+            for_each_block<T, Half>(blocks, [&](int64_t v, int64_t sc, int64_t b) {
                 for (int k = 0; k < S; ++k) {
-                    const uint8_t* ahead = w[k] + (b + kAheadBlocks) * kPackedBlockBytes<T>;
-                    for (int64_t l = 0; l < kPackedBlockBytes<T>; l += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + l), _MM_HINT_T0);
-                    block(w[k] + b * kPackedBlockBytes<T>, b, acc[k]);
+                    const uint8_t* ahead = w[k] + b * kBlockBytes + kAheadBytes;
+                    for (int64_t l = 0; l < kBlockBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + l), _MM_HINT_T0);
+                    block(w[k] + v, w[k] + sc, b, acc[k]);
                 }
-            }
+            });
             for (int k = 0; k < S; ++k) store(g0 + k * span + i, acc[k]);
         }
         g0 += S * span;
     };
     streams(std::integral_constant<int, 4>{});
     streams(std::integral_constant<int, 2>{});
-    for (int64_t g = g0; g < g1; ++g) {
-        const uint8_t* wg = packed + g * blocks * kPackedBlockBytes<T>;
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-        int64_t b = 0;
-        for (; b + 2 <= blocks; b += 2) {
-            block(wg + b * kPackedBlockBytes<T>, b, acc0);
-            block(wg + (b + 1) * kPackedBlockBytes<T>, b + 1, acc1);
-        }
-        if (b < blocks) block(wg + b * kPackedBlockBytes<T>, b, acc0);
-        const int64_t row = g * kGemmGroupRows, valid = std::min<int64_t>(kGemmGroupRows, rows - row);
-        const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
-        _mm512_mask_storeu_ps(y + row, m, _mm512_add_ps(acc0, acc1));
-    }
+    streams(std::integral_constant<int, 1>{});
 }
 
 template <dtype T>
@@ -253,7 +263,11 @@ void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, f
     // them here, as the tests ask, takes the tile)
     if constexpr (T == dtype::q8_0 || T == dtype::q4_0) {
         if (x.n == 1) {
-            decode_groups<T>(x, packed, w.rows, g0, g1, y);
+            if (T == dtype::q4_0 && w.decode_packed != nullptr) {
+                decode_groups<T, T == dtype::q4_0>(x, static_cast<const uint8_t*>(w.decode_packed), w.rows, g0, g1, y);
+            } else {
+                decode_groups<T, false>(x, packed, w.rows, g0, g1, y);
+            }
             return;
         }
     }
@@ -272,7 +286,7 @@ void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, f
 }  // namespace
 
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
-    assert(w.packed != nullptr && r0 % kGemmGroupRows == 0);
+    assert((w.packed != nullptr || (x.n == 1 && w.decode_packed != nullptr)) && r0 % kGemmGroupRows == 0);
     switch (w.type) {
         case dtype::q8_0: rows_of<dtype::q8_0>(x, w, r0, r1, y); break;
         case dtype::q4_0: rows_of<dtype::q4_0>(x, w, r0, r1, y); break;

@@ -1,4 +1,5 @@
 // The int8 GEMM's weight layout (gemm-q8.h): plain byte moves, run once per matrix at load.
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -105,6 +106,30 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
                         dst[j * 64 + r * 4 + i] = w.type == dtype::q8_0 ? uint8_t(q ^ 0x80) : q;
                     }
                 }
+            }
+        }
+    }
+}
+
+int64_t q4_0_decode_packed_bytes(const matrix& w) {
+    assert(w.type == dtype::q4_0);
+    return (w.rows + kGemmGroupRows - 1) / kGemmGroupRows * q4_0_decode_group_bytes(w.cols / 32);
+}
+
+void q4_0_decode_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
+    assert(w.type == dtype::q4_0);
+    const int64_t blocks = w.cols / 32, group_bytes = q4_0_decode_group_bytes(blocks), bb = dtype_block_bytes(w.type);
+    for (int64_t g = g0; g < g1; ++g) {
+        auto* group = static_cast<uint8_t*>(out) + g * group_bytes;
+        std::memset(group, 0, static_cast<size_t>(group_bytes));  // padding rows: zero bytes, scale 0
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t c = b / kQ4DecodeChunkBlocks, in_chunk = std::min(kQ4DecodeChunkBlocks, blocks - c * kQ4DecodeChunkBlocks);
+            uint8_t* vectors = group + c * kQ4DecodeChunkBytes + b % kQ4DecodeChunkBlocks * 256;
+            uint8_t* scales = group + c * kQ4DecodeChunkBytes + in_chunk * 256 + b % kQ4DecodeChunkBlocks * 32;
+            for (int64_t r = 0; r < kGemmGroupRows && g * kGemmGroupRows + r < w.rows; ++r) {
+                const uint8_t* block = static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes() + b * bb;
+                std::memcpy(scales + 2 * r, block, 2);  // d, fp16 as stored
+                for (int j = 0; j < 4; ++j) std::memcpy(vectors + j * 64 + r * 4, block + 2 + 4 * j, 4);
             }
         }
     }

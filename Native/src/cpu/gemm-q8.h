@@ -36,6 +36,19 @@ int64_t gemm_q8_packed_bytes(const matrix& w);
 // the groups across threads.
 void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
 
+// Q4_0's decode copy (matrix::decode_packed; one token reads it instead of the GEMM's, whose
+// float scales make it 320 / 288 of the GGUF blocks): rows in groups of 16 as above, each group's
+// blocks in chunks of 8 (the last chunk may hold fewer); a chunk is its blocks' 4 vectors each (as
+// the GEMM's Q4_0), then their 16 fp16 scales each (the GGUF d), 2304 bytes for 8 blocks: the
+// GGUF blocks' size. A group's record is padded to whole 64-byte lines.
+constexpr int64_t kQ4DecodeChunkBlocks = 8, kQ4DecodeBlockBytes = 4 * 64 + kGemmGroupRows * 2,
+                  kQ4DecodeChunkBytes = kQ4DecodeChunkBlocks * kQ4DecodeBlockBytes;
+constexpr int64_t q4_0_decode_group_bytes(int64_t blocks) { return (blocks * kQ4DecodeBlockBytes + 63) / 64 * 64; }
+// Bytes of the decode copy of Q4_0 `w`.
+int64_t q4_0_decode_packed_bytes(const matrix& w);
+// Writes row groups [g0, g1) of Q4_0 `w` into its decode copy `out` (64-byte aligned).
+void q4_0_decode_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
+
 // The corr_k quantize_activations needs for this GEMM: the whole block's excess (k · Σq over 16
 // lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0; 1 for the K types (Q4_K
 // scales −Σq by its per-row min; Q6_K reads no correction).
@@ -43,7 +56,8 @@ int32_t gemm_q8_corr_k(dtype type);
 
 // y[t, r] for rows [r0, r1) (r0 a multiple of 16) and all x.n tokens, from w.packed; x quantized
 // with gemm_q8_corr_k(w.type). y: [x.n, w.rows]. One token (decode) takes a kernel of its own over
-// the same layout: each row group streamed once, 4 groups side by side, no cache blocking.
+// the same layout (Q4_0: over its decode copy where it has one): each row group streamed once, 4
+// groups side by side, no cache blocking.
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
 
 }  // namespace olm
