@@ -88,24 +88,14 @@ BENCHMARK(BM_MatmulQuant)
     ->ArgsProduct({{512}, {2048}, {2048, 8192}, {3, 4}, {2}})  // a prompt through llama3-1b's q / o and down shapes
     ->ArgNames({"n", "rows", "cols", "type", "path"})->UseRealTime();
 
-// The packed copies matmul() decodes from on VNNI CPUs, as load_model makes them: the K types'
-// decode layout (k-decode.h), Q8_0's GEMM layout, Q4_0's GEMM layout (which routes it to the
-// GEMM) with its decode copy (gemm-q8.h). The buffers own them.
-std::vector<olm::huge_page_buffer> attach_decode_copy(olm::matrix& w) {
-    const int64_t groups = (w.rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows;
-    std::vector<olm::huge_page_buffer> copies;
-    if (olm::k_decode_packable(w)) {
-        olm::k_decode_pack_groups(w, 0, groups, copies.emplace_back(size_t(olm::k_decode_packed_bytes(w))).data());
-        w.decode_packed = copies.back().data();
-        return copies;
-    }
-    olm::gemm_q8_pack_groups(w, 0, groups, copies.emplace_back(size_t(olm::gemm_q8_packed_bytes(w))).data());
-    w.packed = copies.back().data();
-    if (w.type == olm::dtype::q4_0) {
-        olm::q4_0_decode_pack_groups(w, 0, groups, copies.emplace_back(size_t(olm::q4_0_decode_packed_bytes(w))).data());
-        w.decode_packed = copies.back().data();
-    }
-    return copies;
+// The packed copy matmul() decodes from on VNNI CPUs, as load_model makes it: the K types' decode
+// layout (k-decode.h), else the int8 GEMM's (gemm-q8.h). The buffer owns it.
+olm::huge_page_buffer attach_decode_copy(olm::matrix& w) {
+    const bool k_type = olm::k_decode_packable(w);
+    olm::huge_page_buffer copy(size_t(k_type ? olm::k_decode_packed_bytes(w) : olm::gemm_q8_packed_bytes(w)));
+    (k_type ? olm::k_decode_pack_groups : olm::gemm_q8_pack_groups)(w, 0, (w.rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, copy.data());
+    (k_type ? w.decode_packed : w.packed) = copy.data();
+    return copy;
 }
 
 // One thread, one token, the kernels called directly (no pool): CPU time per matrix, which a busy
@@ -129,7 +119,7 @@ void BM_DecodeKernel(benchmark::State& state) {
         olm::quantize_row(type, f.data(), data.data(), rows * cols);
     }
     olm::matrix w{type, data.data(), rows, cols};
-    const std::vector<olm::huge_page_buffer> packed = packed_layout ? attach_decode_copy(w) : std::vector<olm::huge_page_buffer>{};
+    const olm::huge_page_buffer packed = packed_layout ? attach_decode_copy(w) : olm::huge_page_buffer(0);
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), xp(static_cast<size_t>(cols));
     for (auto& v : x) v = normal(rng) * 50;
     std::vector<uint16_t> xb(static_cast<size_t>(cols));
@@ -192,8 +182,7 @@ void BM_DecodeStream(benchmark::State& state) {
     for (int64_t i = 0; i < count; ++i) {  // copies of one matrix: its bytes, not its values, matter here
         olm::matrix m{type, buffers.emplace_back(blocks.size()).data(), rows, cols};
         std::memcpy(const_cast<void*>(m.data), blocks.data(), blocks.size());
-        if (packed_layout)
-            for (auto& copy : attach_decode_copy(m)) buffers.push_back(std::move(copy));
+        if (packed_layout) buffers.push_back(attach_decode_copy(m));
         w.push_back(m);
     }
     std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows));

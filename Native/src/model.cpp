@@ -265,9 +265,8 @@ void quantize_weights(model& m, weight_scheme scheme) {
 }
 
 // The int8 GEMM's copy of every Q8_0 / Q4_0 / Q4_K / Q6_K matrix that multiplies activations (not
-// the embedding, which is only looked up), and the decode copy of the K types (cpu/k-decode.h) and
-// of Q4_0 (cpu/gemm-q8.h: at the GGUF blocks' size, where the GEMM's is 320 / 288), on CPUs that
-// run them (AVX-512 VNNI). Every such matrix then runs on its packed copies alone, so its
+// the embedding, which is only looked up), and the K types' decode copy (cpu/k-decode.h), on CPUs
+// that run them (AVX-512 VNNI). Every such matrix then runs on its packed copies alone, so its
 // original blocks are handed back to the system and its data set to null (matmul then takes the
 // packed kernels whatever path is asked), except a matrix the embedding shares (a tied LM head).
 // ORLEANSLLM_KEEP_PACKED_SOURCES=1 keeps every original (bench-packed-decode compares the layouts).
@@ -294,7 +293,6 @@ void pack_weights_for_gemm(model& m) {
         }
         w.packed = pack_copy(w, gemm_q8_packed_bytes(w), gemm_q8_pack_groups);
         if (k_decode_packable(w)) w.decode_packed = pack_copy(w, k_decode_packed_bytes(w), k_decode_pack_groups);
-        if (w.type == dtype::q4_0) w.decode_packed = pack_copy(w, q4_0_decode_packed_bytes(w), q4_0_decode_pack_groups);
         done.emplace(w.data, w);
     };
     for_each_projection(m, pack);

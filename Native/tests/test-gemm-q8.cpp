@@ -139,19 +139,16 @@ TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
         }
 }
 
-// Q4_0's decode copy (fp16 scales, 8-block chunks): one token reads it instead of the GEMM's copy.
-// Column counts with a partial last chunk (3, 17 blocks) and whole ones (8, 24), rows short of a
-// group and past one, every row range a task can get (from a group boundary); then through
-// matmul() with the original blocks released, as load_model leaves them.
-TEST(GemmQ8, Q4_0DecodeCopyMatchesTheReference) {
+// Q4_0's layout (fp16 scales in chunks of 8 blocks), one token: column counts with a partial last
+// chunk (3, 17 blocks) and whole ones (8, 24), rows short of a group and past one, every row range
+// a task can get (from a group boundary); then through matmul() with the original blocks
+// released, as load_model leaves them.
+TEST(GemmQ8, Q4_0DecodeMatchesTheReferenceFromEveryGroup) {
     REQUIRE_AVX512_VNNI();
+    olm::thread_pool pool(2);
     for (const int64_t cols : {96, 256, 544, 768})
         for (const int64_t rows : {13, 16, 67, 200}) {
-            packed_matrix w(dtype::q4_0, rows, cols, uint32_t(rows * 7 + cols));
-            std::vector<uint8_t> storage(size_t(olm::q4_0_decode_packed_bytes(w.m) + 64));
-            void* aligned = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
-            olm::q4_0_decode_pack_groups(w.m, 0, (rows + olm::kGemmGroupRows - 1) / olm::kGemmGroupRows, aligned);
-            w.m.decode_packed = aligned;
+            const packed_matrix w(dtype::q4_0, rows, cols, uint32_t(rows * 7 + cols));
             const std::vector<float> x = olm_test::random_floats(size_t(cols), uint32_t(rows + cols));
             olm_test::q8_buffer xq(x, 1, cols, olm::gemm_q8_corr_k(dtype::q4_0));
             for (int64_t r0 = 0; r0 < rows; r0 += 16) {
@@ -159,7 +156,6 @@ TEST(GemmQ8, Q4_0DecodeCopyMatchesTheReference) {
                 olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, r0, rows, y.data());
                 olm_test::expect_quantized_rows_match(xq, w, r0, rows, y, shape(dtype::q4_0, rows, cols, 1) + " from row " + std::to_string(r0));
             }
-            olm::thread_pool pool(2);
             std::vector<float> y(size_t(rows), NAN);
             olm::matrix released = w.m;
             released.data = nullptr;

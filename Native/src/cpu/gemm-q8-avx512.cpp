@@ -36,6 +36,28 @@ constexpr int64_t kPackedBlockBytes = kVectors<T> * 64 + kRowWords<T> * kGemmGro
 template <dtype T>
 constexpr bool kNibbles = T == dtype::q4_0 || T == dtype::q4_k;
 
+// Q4_0's layout differs (gemm-q8.h): blocks in chunks of 8, each chunk's vectors, then its fp16
+// scales. Where block b of a row group's record (`group`, of `blocks` blocks) has its vectors and
+// its 16 scales, and the bytes of one group's record.
+template <dtype T>
+int64_t group_bytes(int64_t blocks) {
+    return T == dtype::q4_0 ? q4_0_group_bytes(blocks) : blocks * kPackedBlockBytes<T>;
+}
+template <dtype T>
+inline const uint8_t* block_vectors(const uint8_t* group, int64_t b) {
+    if constexpr (T == dtype::q4_0) return group + b / kQ4ChunkBlocks * kQ4ChunkBytes + b % kQ4ChunkBlocks * 256;
+    return group + b * kPackedBlockBytes<T>;
+}
+template <dtype T>
+inline __m512 block_scales(const uint8_t* group, int64_t blocks, int64_t b) {
+    if constexpr (T == dtype::q4_0) {
+        const int64_t c0 = b / kQ4ChunkBlocks * kQ4ChunkBlocks, in_chunk = std::min(kQ4ChunkBlocks, blocks - c0);
+        const uint8_t* s = group + c0 / kQ4ChunkBlocks * kQ4ChunkBytes + in_chunk * 256 + (b - c0) * 32;
+        return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(s)));
+    }
+    return _mm512_load_ps(group + b * kPackedBlockBytes<T> + kVectors<T> * 64);
+}
+
 // One 32-element block of Q6_K for G row groups × TT tokens: the weights are signed (q − 32), so the
 // activations are made unsigned (+ 128, xor 0x80) and the excess that adds, 128 · Σ(q − 32) per row
 // and half, is where the sums start; each 16-element half has its own row scale.
@@ -76,7 +98,7 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
           bool first, float* y) {
     const int64_t blocks = x.blocks;
     const uint8_t* wg[G];
-    for (int g = 0; g < G; ++g) wg[g] = packed + (group + g) * blocks * kPackedBlockBytes<T>;
+    for (int g = 0; g < G; ++g) wg[g] = packed + (group + g) * group_bytes<T>(blocks);
     __m512 acc[G][TT];
     for (int g = 0; g < G; ++g)
         for (int t = 0; t < TT; ++t) acc[g][t] = _mm512_setzero_ps();
@@ -96,7 +118,7 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
             for (int j = 0; j < 4; ++j) {
                 __m512i lo[G], hi[G];
                 for (int g = 0; g < G; ++g) {
-                    const __m512i p = _mm512_load_si512(wg[g] + b * kPackedBlockBytes<T> + j * 64);
+                    const __m512i p = _mm512_load_si512(block_vectors<T>(wg[g], b) + j * 64);
                     lo[g] = _mm512_and_si512(p, low);
                     hi[g] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
                 }
@@ -112,7 +134,7 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
         } else {
             for (int j = 0; j < 8; ++j) {
                 __m512i w[G];
-                for (int g = 0; g < G; ++g) w[g] = _mm512_load_si512(wg[g] + b * kPackedBlockBytes<T> + j * 64);
+                for (int g = 0; g < G; ++g) w[g] = _mm512_load_si512(block_vectors<T>(wg[g], b) + j * 64);
                 for (int t = 0; t < TT; ++t) {
                     const __m512i a = broadcast_word(x.qs + ((t0 + t) * blocks + b) * 32 + 4 * j);
                     for (int g = 0; g < G; ++g) s[g][t] = _mm512_dpbusd_epi32(s[g][t], w[g], a);
@@ -120,8 +142,8 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
             }
         }
         for (int g = 0; g < G; ++g) {
-            const float* rw = reinterpret_cast<const float*>(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64);
-            const __m512 dw = _mm512_load_ps(rw);
+            const float* rw = reinterpret_cast<const float*>(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64);  // (Q4_K)
+            const __m512 dw = block_scales<T>(wg[g], blocks, b);
             for (int t = 0; t < TT; ++t) {
                 const int64_t i = ((t0 + t) * blocks + b) * 8;
                 const __m512 da = _mm512_set1_ps(x.d[i]);
@@ -171,16 +193,13 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
 // groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
 // accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
 // 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
-// Decode reads the GEMM's layout (per block its vectors, then 16 float scales) or, with Half,
-// Q4_0's decode copy (gemm-q8.h: per chunk of 8 blocks their vectors, then their 16 fp16 scales
-// each, the GGUF blocks' size). Calls fn(vectors, scales, b) for each block of one row group's
-// record in order, offsets from the record's start.
-template <dtype T, bool Half, typename Fn>
+// Calls fn(vectors, scales, b) for each block of one row group's record in order: offsets from
+// the record's start (Q4_0: by chunk, gemm-q8.h).
+template <dtype T, typename Fn>
 inline void for_each_block(int64_t blocks, Fn&& fn) {
-    static_assert(!Half || T == dtype::q4_0, "only Q4_0 has the fp16-scale decode copy");
-    if constexpr (Half) {
-        for (int64_t c0 = 0; c0 < blocks; c0 += kQ4DecodeChunkBlocks) {
-            const int64_t in_chunk = std::min(kQ4DecodeChunkBlocks, blocks - c0), chunk = c0 / kQ4DecodeChunkBlocks * kQ4DecodeChunkBytes;
+    if constexpr (T == dtype::q4_0) {
+        for (int64_t c0 = 0; c0 < blocks; c0 += kQ4ChunkBlocks) {
+            const int64_t in_chunk = std::min(kQ4ChunkBlocks, blocks - c0), chunk = c0 / kQ4ChunkBlocks * kQ4ChunkBytes;
             for (int64_t j = 0; j < in_chunk; ++j) fn(chunk + j * 256, chunk + in_chunk * 256 + j * 32, c0 + j);
         }
     } else {
@@ -188,12 +207,12 @@ inline void for_each_block(int64_t blocks, Fn&& fn) {
     }
 }
 
-template <dtype T, bool Half>
+template <dtype T>
 void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t g0, int64_t g1, float* y) {
     const int64_t blocks = x.blocks;
     // Bytes per block on average (what a stream advances by) and per row group.
-    constexpr int64_t kBlockBytes = Half ? kQ4DecodeBlockBytes : kPackedBlockBytes<T>;
-    const int64_t group_bytes = Half ? q4_0_decode_group_bytes(blocks) : blocks * kPackedBlockBytes<T>;
+    constexpr int64_t kBlockBytes = T == dtype::q4_0 ? kQ4BlockBytes : kPackedBlockBytes<T>;
+    const int64_t group_bytes = olm::group_bytes<T>(blocks);
     const __m512i low = _mm512_set1_epi8(0x0F);
     const auto block = [&](const uint8_t* p, const uint8_t* scales, int64_t b, __m512& acc) {
         const int8_t* q = x.qs + b * 32;
@@ -214,8 +233,8 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
                 s1 = _mm512_dpbusd_epi32(s1, _mm512_load_si512(p + (j + 1) * 64), broadcast_word(q + 4 * (j + 1)));
             }
         }
-        const __m512 dw = Half ? _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(scales)))
-                               : _mm512_load_ps(scales);
+        const __m512 dw = T == dtype::q4_0 ? _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(scales)))
+                                           : _mm512_load_ps(scales);
         acc = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dw), _mm512_set1_ps(x.d[b * 8]), acc);
     };
     // A software prefetch about 1.2 KB ahead in each stream (the lines of as many bytes as a block
@@ -239,7 +258,7 @@ void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows,
                 w[k] = packed + (g0 + k * span + i) * group_bytes;
                 acc[k] = _mm512_setzero_ps();
             }
-            for_each_block<T, Half>(blocks, [&](int64_t v, int64_t sc, int64_t b) {
+            for_each_block<T>(blocks, [&](int64_t v, int64_t sc, int64_t b) {
                 for (int k = 0; k < S; ++k) {
                     const uint8_t* ahead = w[k] + b * kBlockBytes + kAheadBytes;
                     for (int64_t l = 0; l < kBlockBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + l), _MM_HINT_T0);
@@ -263,11 +282,7 @@ void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, f
     // them here, as the tests ask, takes the tile)
     if constexpr (T == dtype::q8_0 || T == dtype::q4_0) {
         if (x.n == 1) {
-            if (T == dtype::q4_0 && w.decode_packed != nullptr) {
-                decode_groups<T, T == dtype::q4_0>(x, static_cast<const uint8_t*>(w.decode_packed), w.rows, g0, g1, y);
-            } else {
-                decode_groups<T, false>(x, packed, w.rows, g0, g1, y);
-            }
+            decode_groups<T>(x, packed, w.rows, g0, g1, y);
             return;
         }
     }
@@ -286,7 +301,7 @@ void rows_of(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, f
 }  // namespace
 
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y) {
-    assert((w.packed != nullptr || (x.n == 1 && w.decode_packed != nullptr)) && r0 % kGemmGroupRows == 0);
+    assert(w.packed != nullptr && r0 % kGemmGroupRows == 0);
     switch (w.type) {
         case dtype::q8_0: rows_of<dtype::q8_0>(x, w, r0, r1, y); break;
         case dtype::q4_0: rows_of<dtype::q4_0>(x, w, r0, r1, y); break;

@@ -13,7 +13,6 @@ namespace {
 // Bytes of one (group, block): the weight vectors, then the per-row floats (and Q6_K's int32 sums).
 int64_t packed_block_bytes(dtype type) {
     switch (type) {
-        case dtype::q4_0: return 4 * 64 + kGemmGroupRows * 4;
         case dtype::q4_k: return 4 * 64 + 2 * kGemmGroupRows * 4;
         case dtype::q6_k: return 8 * 64 + 4 * kGemmGroupRows * 4;
         default: return 8 * 64 + kGemmGroupRows * 4;
@@ -68,6 +67,23 @@ void pack_k_block(dtype type, const uint8_t* row, int64_t b, int64_t r, uint8_t*
     excess[kGemmGroupRows + r] = 128 * sums[1];
 }
 
+// Row group g of Q4_0 `w` (gemm-q8.h: chunks of 8 blocks, their vectors, then fp16 scales).
+void pack_q4_0_group(const matrix& w, int64_t g, uint8_t* group) {
+    const int64_t blocks = w.cols / 32, bb = dtype_block_bytes(w.type);
+    std::memset(group, 0, static_cast<size_t>(q4_0_group_bytes(blocks)));  // padding rows: zero bytes, scale 0
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b / kQ4ChunkBlocks * kQ4ChunkBlocks, in_chunk = std::min(kQ4ChunkBlocks, blocks - c0);
+        uint8_t* chunk = group + c0 / kQ4ChunkBlocks * kQ4ChunkBytes;
+        uint8_t* vectors = chunk + (b - c0) * 256;
+        uint8_t* scales = chunk + in_chunk * 256 + (b - c0) * 32;
+        for (int64_t r = 0; r < kGemmGroupRows && g * kGemmGroupRows + r < w.rows; ++r) {
+            const uint8_t* block = static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes() + b * bb;
+            std::memcpy(scales + 2 * r, block, 2);  // d, fp16 as stored
+            for (int j = 0; j < 4; ++j) std::memcpy(vectors + j * 64 + r * 4, block + 2 + 4 * j, 4);
+        }
+    }
+}
+
 }  // namespace
 
 bool gemm_q8_packable(const matrix& w) {
@@ -76,14 +92,18 @@ bool gemm_q8_packable(const matrix& w) {
 
 int64_t gemm_q8_packed_bytes(const matrix& w) {
     const int64_t groups = (w.rows + kGemmGroupRows - 1) / kGemmGroupRows;
-    return groups * (w.cols / 32) * packed_block_bytes(w.type);
+    return groups * (w.type == dtype::q4_0 ? q4_0_group_bytes(w.cols / 32) : (w.cols / 32) * packed_block_bytes(w.type));
 }
 
 void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
     assert(gemm_q8_packable(w));
-    const int64_t blocks = w.cols / 32, pbb = packed_block_bytes(w.type), vectors = w.type == dtype::q4_0 ? 4 : 8;
+    const int64_t blocks = w.cols / 32, pbb = packed_block_bytes(w.type), vectors = 8;
     const int64_t bb = dtype_block_bytes(w.type);
     const bool k_type = w.type == dtype::q4_k || w.type == dtype::q6_k;
+    if (w.type == dtype::q4_0) {
+        for (int64_t g = g0; g < g1; ++g) pack_q4_0_group(w, g, static_cast<uint8_t*>(out) + g * q4_0_group_bytes(blocks));
+        return;
+    }
     for (int64_t g = g0; g < g1; ++g) {
         for (int64_t b = 0; b < blocks; ++b) {
             auto* dst = static_cast<uint8_t*>(out) + (g * blocks + b) * pbb;
@@ -102,34 +122,9 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
                 for (int64_t j = 0; j < vectors; ++j) {
                     for (int i = 0; i < 4; ++i) {
                         const uint8_t q = qs[4 * j + i];
-                        // Q8_0: value + 128 (the kernel's unsigned operand); Q4_0 bytes as stored.
-                        dst[j * 64 + r * 4 + i] = w.type == dtype::q8_0 ? uint8_t(q ^ 0x80) : q;
+                        dst[j * 64 + r * 4 + i] = uint8_t(q ^ 0x80);  // Q8_0: value + 128 (the kernel's unsigned operand)
                     }
                 }
-            }
-        }
-    }
-}
-
-int64_t q4_0_decode_packed_bytes(const matrix& w) {
-    assert(w.type == dtype::q4_0);
-    return (w.rows + kGemmGroupRows - 1) / kGemmGroupRows * q4_0_decode_group_bytes(w.cols / 32);
-}
-
-void q4_0_decode_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out) {
-    assert(w.type == dtype::q4_0);
-    const int64_t blocks = w.cols / 32, group_bytes = q4_0_decode_group_bytes(blocks), bb = dtype_block_bytes(w.type);
-    for (int64_t g = g0; g < g1; ++g) {
-        auto* group = static_cast<uint8_t*>(out) + g * group_bytes;
-        std::memset(group, 0, static_cast<size_t>(group_bytes));  // padding rows: zero bytes, scale 0
-        for (int64_t b = 0; b < blocks; ++b) {
-            const int64_t c = b / kQ4DecodeChunkBlocks, in_chunk = std::min(kQ4DecodeChunkBlocks, blocks - c * kQ4DecodeChunkBlocks);
-            uint8_t* vectors = group + c * kQ4DecodeChunkBytes + b % kQ4DecodeChunkBlocks * 256;
-            uint8_t* scales = group + c * kQ4DecodeChunkBytes + in_chunk * 256 + b % kQ4DecodeChunkBlocks * 32;
-            for (int64_t r = 0; r < kGemmGroupRows && g * kGemmGroupRows + r < w.rows; ++r) {
-                const uint8_t* block = static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes() + b * bb;
-                std::memcpy(scales + 2 * r, block, 2);  // d, fp16 as stored
-                for (int j = 0; j < 4; ++j) std::memcpy(vectors + j * 64 + r * 4, block + 2 + 4 * j, 4);
             }
         }
     }

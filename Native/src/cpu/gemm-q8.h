@@ -6,7 +6,8 @@
 // blocks in order; one (group, block) is the block's bytes as 64-byte vectors whose lane r
 // (4 bytes) holds 4 consecutive k of row r, then the 16 rows' scales as float32:
 //   Q4_0: 4 vectors; vector j lane r = bytes 4j..4j+3 of row r's qs, i.e. low nibbles are
-//         k = 4j..4j+3 and high nibbles k = 16+4j..16+4j+3 (q = value + 8, unsigned).
+//         k = 4j..4j+3 and high nibbles k = 16+4j..16+4j+3 (q = value + 8, unsigned); its scales
+//         as fp16, gathered per 8 blocks (below).
 //   Q8_0: 8 vectors; vector j lane r = k = 4j..4j+3 of row r, xor 0x80 (value + 128, unsigned).
 // so that one vpdpbusd multiplies 16 rows by 4 k of one token (the activation word broadcast).
 // The K types are packed per 32 k the same way, their sub-block scales widened to float:
@@ -36,18 +37,12 @@ int64_t gemm_q8_packed_bytes(const matrix& w);
 // the groups across threads.
 void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
 
-// Q4_0's decode copy (matrix::decode_packed; one token reads it instead of the GEMM's, whose
-// float scales make it 320 / 288 of the GGUF blocks): rows in groups of 16 as above, each group's
-// blocks in chunks of 8 (the last chunk may hold fewer); a chunk is its blocks' 4 vectors each (as
-// the GEMM's Q4_0), then their 16 fp16 scales each (the GGUF d), 2304 bytes for 8 blocks: the
-// GGUF blocks' size. A group's record is padded to whole 64-byte lines.
-constexpr int64_t kQ4DecodeChunkBlocks = 8, kQ4DecodeBlockBytes = 4 * 64 + kGemmGroupRows * 2,
-                  kQ4DecodeChunkBytes = kQ4DecodeChunkBlocks * kQ4DecodeBlockBytes;
-constexpr int64_t q4_0_decode_group_bytes(int64_t blocks) { return (blocks * kQ4DecodeBlockBytes + 63) / 64 * 64; }
-// Bytes of the decode copy of Q4_0 `w`.
-int64_t q4_0_decode_packed_bytes(const matrix& w);
-// Writes row groups [g0, g1) of Q4_0 `w` into its decode copy `out` (64-byte aligned).
-void q4_0_decode_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
+// Q4_0's record per row group is in chunks of 8 blocks instead (the last chunk may hold fewer): a
+// chunk is its blocks' 4 vectors each, then their 16 scales each as fp16 (the GGUF d as stored),
+// 2304 bytes for 8 blocks, the GGUF blocks' size; a group's record is padded to whole 64-byte
+// lines. Float scales per block (320 bytes per 16 × 32) made decode read 11% more than the file.
+constexpr int64_t kQ4ChunkBlocks = 8, kQ4BlockBytes = 4 * 64 + kGemmGroupRows * 2, kQ4ChunkBytes = kQ4ChunkBlocks * kQ4BlockBytes;
+constexpr int64_t q4_0_group_bytes(int64_t blocks) { return (blocks * kQ4BlockBytes + 63) / 64 * 64; }
 
 // The corr_k quantize_activations needs for this GEMM: the whole block's excess (k · Σq over 16
 // lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0; 1 for the K types (Q4_K
@@ -56,8 +51,7 @@ int32_t gemm_q8_corr_k(dtype type);
 
 // y[t, r] for rows [r0, r1) (r0 a multiple of 16) and all x.n tokens, from w.packed; x quantized
 // with gemm_q8_corr_k(w.type). y: [x.n, w.rows]. One token (decode) takes a kernel of its own over
-// the same layout (Q4_0: over its decode copy where it has one): each row group streamed once, 4
-// groups side by side, no cache blocking.
+// the same layout: each row group streamed once, 4 groups side by side, no cache blocking.
 void gemm_q8_rows_avx512_vnni(const q8_activations& x, const matrix& w, int64_t r0, int64_t r1, float* y);
 
 }  // namespace olm
