@@ -139,29 +139,30 @@ TEST(GemmQ8, MatmulUsesItForPackedWeightsAtEveryTokenCount) {
         }
 }
 
-// Q4_0's layout (fp16 scales in chunks of 8 blocks), one token: column counts with a partial last
-// chunk (3, 17 blocks) and whole ones (8, 24), rows short of a group and past one, every row range
-// a task can get (from a group boundary); then through matmul() with the original blocks
-// released, as load_model leaves them.
-TEST(GemmQ8, Q4_0DecodeMatchesTheReferenceFromEveryGroup) {
+// One token over Q8_0's layout and Q4_0's (fp16 scales in chunks of 8 blocks): column counts with
+// a partial last chunk (3, 17 blocks) and whole ones (8, 24), rows short of a group and past one,
+// every row range a task can get (from a group boundary); then through matmul() with the original
+// blocks released, as load_model leaves them.
+TEST(GemmQ8, DecodeMatchesTheReferenceFromEveryGroup) {
     REQUIRE_AVX512_VNNI();
     olm::thread_pool pool(2);
-    for (const int64_t cols : {96, 256, 544, 768})
-        for (const int64_t rows : {13, 16, 67, 200}) {
-            const packed_matrix w(dtype::q4_0, rows, cols, uint32_t(rows * 7 + cols));
-            const std::vector<float> x = olm_test::random_floats(size_t(cols), uint32_t(rows + cols));
-            olm_test::q8_buffer xq(x, 1, cols, olm::gemm_q8_corr_k(dtype::q4_0));
-            for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+    for (const dtype type : {dtype::q8_0, dtype::q4_0})
+        for (const int64_t cols : {96, 256, 544, 768})
+            for (const int64_t rows : {13, 16, 67, 200}) {
+                const packed_matrix w(type, rows, cols, uint32_t(rows * 7 + cols));
+                const std::vector<float> x = olm_test::random_floats(size_t(cols), uint32_t(rows + cols));
+                olm_test::q8_buffer xq(x, 1, cols, olm::gemm_q8_corr_k(type));
+                for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+                    std::vector<float> y(size_t(rows), NAN);
+                    olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, r0, rows, y.data());
+                    olm_test::expect_quantized_rows_match(xq, w, r0, rows, y, shape(type, rows, cols, 1) + " from row " + std::to_string(r0));
+                }
                 std::vector<float> y(size_t(rows), NAN);
-                olm::gemm_q8_rows_avx512_vnni(xq.view, w.m, r0, rows, y.data());
-                olm_test::expect_quantized_rows_match(xq, w, r0, rows, y, shape(dtype::q4_0, rows, cols, 1) + " from row " + std::to_string(r0));
+                olm::matrix released = w.m;
+                released.data = nullptr;
+                olm::matmul(pool, x.data(), 1, {{&released, y.data()}});
+                olm_test::expect_float_rows_match(x, 1, w, y, shape(type, rows, cols, 1) + " through matmul", false, 32);
             }
-            std::vector<float> y(size_t(rows), NAN);
-            olm::matrix released = w.m;
-            released.data = nullptr;
-            olm::matmul(pool, x.data(), 1, {{&released, y.data()}});
-            olm_test::expect_float_rows_match(x, 1, w, y, shape(dtype::q4_0, rows, cols, 1) + " through matmul", false, 32);
-        }
 }
 
 }  // namespace
