@@ -20,11 +20,11 @@ kv_storage::kv_storage(const model& m, int32_t n_blocks, int32_t block_size_toke
     : n_blocks_(n_blocks), block_size_(block_size_tokens), type_(type) {
     const size_t bytes = size_t(n_blocks) * size_t(block_size_tokens) * size_t(m.config.n_kv_heads) *
                          size_t(kv_row_bytes(type, m.config.head_dim));
-    k_.resize(static_cast<size_t>(m.config.n_layers));
-    v_.resize(static_cast<size_t>(m.config.n_layers));
+    k_.reserve(static_cast<size_t>(m.config.n_layers));
+    v_.reserve(static_cast<size_t>(m.config.n_layers));
     for (int32_t l = 0; l < m.config.n_layers; ++l) {
-        k_[static_cast<size_t>(l)].assign(bytes, 0);
-        v_[static_cast<size_t>(l)].assign(bytes, 0);
+        k_.emplace_back(bytes);
+        v_.emplace_back(bytes);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "dtype.h"
+#include "huge-page-buffer.h"
 
 namespace olm {
 
@@ -16,7 +17,9 @@ class thread_pool;
 // KV memory of one engine or context: per layer, K and V as
 // [n_blocks, block_size_tokens, n_kv_heads] rows of kv_row_bytes(type, head_dim) bytes (dtype.h).
 // The type is BF16 for BF16 checkpoints and float32 for F32 ones unless the caller chose another
-// (model::kv_type): kv_int8 rows carry their scale.
+// (model::kv_type): kv_int8 rows carry their scale. Each layer's K and V are a huge_page_buffer:
+// zero pages until written, line-aligned rows, and 2 MiB pages, since decode attention reads one
+// KV head's row of every token (a 4 KiB page held 4 tokens of llama3-1b's BF16 rows).
 class kv_storage {
 public:
     kv_storage(const model& m, int32_t n_blocks, int32_t block_size_tokens, dtype type);
@@ -35,8 +38,8 @@ private:
     int32_t n_blocks_;
     int32_t block_size_;
     dtype type_;
-    std::vector<std::vector<uint8_t>> k_;
-    std::vector<std::vector<uint8_t>> v_;
+    std::vector<huge_page_buffer> k_;
+    std::vector<huge_page_buffer> v_;
 };
 
 // Runs the model over `batch`: writes K/V of every batch token into its slot, attends over each
