@@ -45,16 +45,13 @@ int64_t group_bytes(int64_t blocks) {
 }
 template <dtype T>
 inline const uint8_t* block_vectors(const uint8_t* group, int64_t b) {
-    if constexpr (T == dtype::q4_0) return group + b / kQ4ChunkBlocks * kQ4ChunkBytes + b % kQ4ChunkBlocks * 256;
+    if constexpr (T == dtype::q4_0) return group + q4_0_vectors_offset(b);
     return group + b * kPackedBlockBytes<T>;
 }
 template <dtype T>
 inline __m512 block_scales(const uint8_t* group, int64_t blocks, int64_t b) {
-    if constexpr (T == dtype::q4_0) {
-        const int64_t c0 = b / kQ4ChunkBlocks * kQ4ChunkBlocks, in_chunk = std::min(kQ4ChunkBlocks, blocks - c0);
-        const uint8_t* s = group + c0 / kQ4ChunkBlocks * kQ4ChunkBytes + in_chunk * 256 + (b - c0) * 32;
-        return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(s)));
-    }
+    if constexpr (T == dtype::q4_0)
+        return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(group + q4_0_scales_offset(blocks, b))));
     return _mm512_load_ps(group + b * kPackedBlockBytes<T> + kVectors<T> * 64);
 }
 
@@ -142,7 +139,6 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
             }
         }
         for (int g = 0; g < G; ++g) {
-            const float* rw = reinterpret_cast<const float*>(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64);  // (Q4_K)
             const __m512 dw = block_scales<T>(wg[g], blocks, b);
             for (int t = 0; t < TT; ++t) {
                 const int64_t i = ((t0 + t) * blocks + b) * 8;
@@ -150,7 +146,8 @@ void tile(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t 
                 acc[g][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s[g][t]), dw), da, acc[g][t]);
                 if constexpr (T == dtype::q4_k) {
                     // value = scale · q − min: Σ value · a = da · (scale · s − min · Σqa), and corr = −Σqa
-                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(rw + kGemmGroupRows), _mm512_set1_ps(x.d[i] * float(x.corr[i])), acc[g][t]);
+                    const float* mins = reinterpret_cast<const float*>(wg[g] + b * kPackedBlockBytes<T> + kVectors<T> * 64) + kGemmGroupRows;
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(mins), _mm512_set1_ps(x.d[i] * float(x.corr[i])), acc[g][t]);
                 }
             }
         }
@@ -182,19 +179,9 @@ void group_tile(const q8_activations& x, const uint8_t* packed, int64_t rows, in
     }
 }
 
-// Decode (one token): each row group's blocks streamed start to end, so the weights are read once
-// and the tile's tricks for reusing them across tokens (k-chunks through y, token tiles) would
-// only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two int32 chains; the
-// token's activation words are broadcast straight from memory (vpdpbusd's embedded broadcast).
-// Per 16 × 32 weights: 8 vpdpbusd, 9 more for Q4_0's nibbles (and, and-not, one shift of the
-// sum), and 5 for the correction, sum, convert and scale, against ~15 per 64 weights in the row
-// kernel. That makes one core's stream of weights the limit, and one sequential stream per core
-// left DRAM bandwidth unused: 4 row
-// groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
-// accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
-// 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
 // Calls fn(vectors, scales, b) for each block of one row group's record in order: offsets from
-// the record's start (Q4_0: by chunk, gemm-q8.h).
+// the record's start (Q4_0: a chunk at a time, the offsets q4_0_vectors_offset and
+// q4_0_scales_offset give, without their divisions per block).
 template <dtype T, typename Fn>
 inline void for_each_block(int64_t blocks, Fn&& fn) {
     if constexpr (T == dtype::q4_0) {
@@ -207,6 +194,17 @@ inline void for_each_block(int64_t blocks, Fn&& fn) {
     }
 }
 
+// Decode (one token): each row group's blocks streamed start to end, so the weights are read once
+// and the tile's tricks for reusing them across tokens (k-chunks through y, token tiles) would
+// only add traffic. Per block the 8 (Q8_0) or 4 × 2 (Q4_0) vpdpbusd go into two int32 chains
+// against the token's activation words broadcast (Q8_0: once per block for all streams).
+// Per 16 × 32 weights: 8 vpdpbusd, 9 more for Q4_0's nibbles (and, and-not, one shift of the
+// sum), and 5 for the correction, sum, convert and scale, against ~15 per 64 weights in the row
+// kernel. That makes one core's stream of weights the limit, and one sequential stream per core
+// left DRAM bandwidth unused: 4 row
+// groups from 4 quarters of the task's range are read side by side (4 address streams, 4 float
+// accumulators that also hide the FMA latency), which ran decode 1.1–1.5× one stream's speed;
+// 8 streams ran slower than 4 (docs/QUANTIZATION.md, "Decode over the packed layout").
 template <dtype T>
 void decode_groups(const q8_activations& x, const uint8_t* packed, int64_t rows, int64_t g0, int64_t g1, float* y) {
     const int64_t blocks = x.blocks;

@@ -1,5 +1,4 @@
 // The int8 GEMM's weight layout (gemm-q8.h): plain byte moves, run once per matrix at load.
-#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -72,10 +71,8 @@ void pack_q4_0_group(const matrix& w, int64_t g, uint8_t* group) {
     const int64_t blocks = w.cols / 32, bb = dtype_block_bytes(w.type);
     std::memset(group, 0, static_cast<size_t>(q4_0_group_bytes(blocks)));  // padding rows: zero bytes, scale 0
     for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t c0 = b / kQ4ChunkBlocks * kQ4ChunkBlocks, in_chunk = std::min(kQ4ChunkBlocks, blocks - c0);
-        uint8_t* chunk = group + c0 / kQ4ChunkBlocks * kQ4ChunkBytes;
-        uint8_t* vectors = chunk + (b - c0) * 256;
-        uint8_t* scales = chunk + in_chunk * 256 + (b - c0) * 32;
+        uint8_t* vectors = group + q4_0_vectors_offset(b);
+        uint8_t* scales = group + q4_0_scales_offset(blocks, b);
         for (int64_t r = 0; r < kGemmGroupRows && g * kGemmGroupRows + r < w.rows; ++r) {
             const uint8_t* block = static_cast<const uint8_t*>(w.data) + (g * kGemmGroupRows + r) * w.row_bytes() + b * bb;
             std::memcpy(scales + 2 * r, block, 2);  // d, fp16 as stored

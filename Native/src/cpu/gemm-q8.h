@@ -43,6 +43,14 @@ void gemm_q8_pack_groups(const matrix& w, int64_t g0, int64_t g1, void* out);
 // lines. Float scales per block (320 bytes per 16 × 32) made decode read 11% more than the file.
 constexpr int64_t kQ4ChunkBlocks = 8, kQ4BlockBytes = 4 * 64 + kGemmGroupRows * 2, kQ4ChunkBytes = kQ4ChunkBlocks * kQ4BlockBytes;
 constexpr int64_t q4_0_group_bytes(int64_t blocks) { return (blocks * kQ4BlockBytes + 63) / 64 * 64; }
+// Where block b of a Q4_0 group's record (of `blocks` blocks) has its 4 vectors and its 16 fp16
+// scales, from the record's start: for the packer and the kernels.
+constexpr int64_t q4_0_vectors_offset(int64_t b) { return b / kQ4ChunkBlocks * kQ4ChunkBytes + b % kQ4ChunkBlocks * 256; }
+constexpr int64_t q4_0_scales_offset(int64_t blocks, int64_t b) {
+    const int64_t c0 = b / kQ4ChunkBlocks * kQ4ChunkBlocks;
+    const int64_t in_chunk = blocks - c0 < kQ4ChunkBlocks ? blocks - c0 : kQ4ChunkBlocks;
+    return c0 / kQ4ChunkBlocks * kQ4ChunkBytes + in_chunk * 256 + (b - c0) * 32;
+}
 
 // The corr_k quantize_activations needs for this GEMM: the whole block's excess (k · Σq over 16
 // lanes that each see all 32 products), 8 for Q4_0 and 128 for Q8_0; 1 for the K types (Q4_K
